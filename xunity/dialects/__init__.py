@@ -1,0 +1,1 @@
+"""The three stages of xunity: graph (tensor program), tir (loops), cpu (hardware)."""

@@ -1,0 +1,65 @@
+"""Base classes shared by every graph op family.
+
+A graph op's result types are a function of its operands and properties.
+Each op implements `infer_result_types`; the shared verifier compares the
+declared types against it, so the same rule serves the textual IR (checked)
+and the Python builders (which leave result types out and get them inferred).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import IRDLOperation
+from xdsl.utils.exceptions import VerifyException
+
+from xunity.dialects.graph.inference import Shape, ShapeError
+from xunity.dialects.graph.types import TensorType
+
+
+def tensor_type(value: SSAValue | Attribute) -> TensorType:
+    """The graph tensor type of a value; a clear error for anything else."""
+    attr = value.type if isinstance(value, SSAValue) else value
+    if not isinstance(attr, TensorType):
+        raise ShapeError(f"expected a !graph.tensor, got {attr}")
+    return attr
+
+
+def shape_of(value: SSAValue) -> Shape:
+    return tensor_type(value).shape
+
+
+class GraphOp(IRDLOperation, abc.ABC):
+    """A pure tensor op whose result types are inferred from its inputs."""
+
+    @abc.abstractmethod
+    def infer_result_types(self) -> Sequence[Attribute]:
+        """The result types implied by the operands and properties."""
+
+    def verify_(self) -> None:
+        try:
+            inferred = self.infer_result_types()
+        except ShapeError as error:
+            raise VerifyException(f"{self.name}: {error}") from None
+        declared = [result.type for result in self.results]
+        if len(declared) != len(inferred):
+            raise VerifyException(
+                f"{self.name}: declares {len(declared)} results, expected "
+                f"{len(inferred)}"
+            )
+        for index, (have, want) in enumerate(zip(declared, inferred, strict=True)):
+            if have != want:
+                raise VerifyException(
+                    f"{self.name}: result {index} has type {have}, but the "
+                    f"operands imply {want}"
+                )
+
+
+def infer_or_raise(op_name: str, infer: Callable[[], TensorType]) -> TensorType:
+    """Builder-time inference: a ShapeError becomes a VerifyException naming the op."""
+    try:
+        return infer()
+    except ShapeError as error:
+        raise VerifyException(f"{op_name}: {error}") from None

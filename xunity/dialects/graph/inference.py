@@ -1,0 +1,151 @@
+"""Symbolic shape rules shared by the graph ops' verifiers and builders.
+
+Each rule takes operand shapes (tuples of `SymExpr`) and returns the result
+shape, or raises `ShapeError` naming the rule that failed.  The policy is
+conservative: two dims that must agree have to be *provably* equal (the same
+canonical expression).  A pair that is provably different is reported as
+such; a pair that merely cannot be proven equal (`n` vs `m`) is reported as
+unprovable, so that a shape mismatch never slips through to run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xunity.symbolic import SymExpr, product
+
+Shape = tuple[SymExpr, ...]
+
+
+class ShapeError(Exception):
+    """A shape rule that does not hold; the message names the rule."""
+
+
+def require_equal_dims(a: SymExpr, b: SymExpr, what: str) -> SymExpr:
+    if a == b:
+        return a
+    if a.provably_different(b) or (a.is_constant and b.is_constant):
+        raise ShapeError(f"{what}: {a} and {b} differ")
+    raise ShapeError(f"{what}: cannot prove {a} == {b}")
+
+
+def normalize_axis(axis: int, rank: int, what: str = "axis") -> int:
+    if not -rank <= axis < rank:
+        raise ShapeError(f"{what} {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def normalize_axes(axes: Sequence[int], rank: int, what: str = "axes") -> list[int]:
+    normalized = [normalize_axis(a, rank, what) for a in axes]
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"{what} {list(axes)} contain a repeated axis")
+    return normalized
+
+
+def broadcast_shapes(lhs: Shape, rhs: Shape) -> Shape:
+    """numpy broadcasting: align right; a dim of 1 stretches, others must agree."""
+    rank = max(len(lhs), len(rhs))
+    lhs = (SymExpr.of(1),) * (rank - len(lhs)) + lhs
+    rhs = (SymExpr.of(1),) * (rank - len(rhs)) + rhs
+    result: list[SymExpr] = []
+    for axis, (a, b) in enumerate(zip(lhs, rhs, strict=True)):
+        if a.provably_equal(1):
+            result.append(b)
+        elif b.provably_equal(1):
+            result.append(a)
+        else:
+            result.append(
+                require_equal_dims(a, b, f"broadcasting dim {axis} of {rank}")
+            )
+    return tuple(result)
+
+
+def matmul_shape(lhs: Shape, rhs: Shape) -> Shape:
+    """numpy matmul: [..., n, k] x [..., k, m] -> [..., n, m]; 1-D operands promote."""
+    if not lhs or not rhs:
+        raise ShapeError("matmul operands must have rank >= 1")
+    a = (SymExpr.of(1), *lhs) if len(lhs) == 1 else lhs
+    b = (*rhs, SymExpr.of(1)) if len(rhs) == 1 else rhs
+    require_equal_dims(a[-1], b[-2], "matmul contraction dim (lhs[-1] vs rhs[-2])")
+    batch = broadcast_shapes(a[:-2], b[:-2])
+    result = [*batch]
+    if len(lhs) > 1:
+        result.append(a[-2])
+    if len(rhs) > 1:
+        result.append(b[-1])
+    return tuple(result)
+
+
+def reduce_shape(shape: Shape, axes: Sequence[int] | None, keepdims: bool) -> Shape:
+    """Drop (or keep as 1) the reduced axes; `None` reduces every axis."""
+    reduced = (
+        set(range(len(shape))) if axes is None else set(normalize_axes(axes, len(shape)))
+    )
+    result: list[SymExpr] = []
+    for axis, dim in enumerate(shape):
+        if axis not in reduced:
+            result.append(dim)
+        elif keepdims:
+            result.append(SymExpr.of(1))
+    return tuple(result)
+
+
+def require_same_element_count(source: Shape, target: Shape) -> None:
+    a, b = product(source), product(target)
+    if a != b:
+        verb = "differ" if a.provably_different(b) else "are not provably equal"
+        raise ShapeError(f"reshape element counts {a} and {b} {verb}")
+
+
+def permuted_shape(shape: Shape, axes: Sequence[int]) -> Shape:
+    if sorted(axes) != list(range(len(shape))):
+        raise ShapeError(f"axes {list(axes)} are not a permutation of rank {len(shape)}")
+    return tuple(shape[a] for a in axes)
+
+
+def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
+    if not shapes:
+        raise ShapeError("concat needs at least one input")
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise ShapeError("concat inputs must all have the same rank")
+    axis = normalize_axis(axis, rank)
+    result = list(shapes[0])
+    for index, shape in enumerate(shapes[1:], start=1):
+        for d in range(rank):
+            if d == axis:
+                result[d] = result[d] + shape[d]
+            else:
+                require_equal_dims(result[d], shape[d], f"concat input {index} dim {d}")
+    return tuple(result)
+
+
+def expand_dims_shape(shape: Shape, axes: Sequence[int]) -> Shape:
+    rank = len(shape) + len(axes)
+    inserted = set(normalize_axes(axes, rank))
+    rest = iter(shape)
+    return tuple(SymExpr.of(1) if a in inserted else next(rest) for a in range(rank))
+
+
+def squeeze_shape(shape: Shape, axes: Sequence[int]) -> Shape:
+    removed = set(normalize_axes(axes, len(shape)))
+    for axis in removed:
+        if not shape[axis].provably_equal(1):
+            raise ShapeError(f"squeeze axis {axis} has size {shape[axis]}, not 1")
+    return tuple(d for a, d in enumerate(shape) if a not in removed)
+
+
+def broadcast_to_shape(shape: Shape, target: Shape) -> Shape:
+    if len(target) < len(shape):
+        raise ShapeError(f"cannot broadcast rank {len(shape)} to rank {len(target)}")
+    if broadcast_shapes(shape, target) != target:
+        raise ShapeError(f"input does not broadcast to [{', '.join(map(str, target))}]")
+    return target
+
+
+def sliding_window_dim(
+    size: SymExpr, kernel: int, stride: int, pad_lo: int, pad_hi: int, dilation: int
+) -> SymExpr:
+    """Output length of a convolution or pooling window along one axis."""
+    span = dilation * (kernel - 1) + 1
+    return (size + pad_lo + pad_hi - span).floordiv(stride) + 1

@@ -1,0 +1,24 @@
+"""Lazy name -> factory tables of xunity's dialects and passes.
+
+Factories import on demand so that `xunity-opt --help` and `xdsl-opt` start
+fast; `xunity-opt`, `xdsl-opt` (through the universe entry point) and the
+Python API all read these two tables.
+"""
+
+from collections.abc import Callable
+
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+
+
+def _graph() -> Dialect:
+    from xunity.dialects.graph import Graph
+
+    return Graph
+
+
+DIALECTS: dict[str, Callable[[], Dialect]] = {
+    "graph": _graph,
+}
+
+PASSES: dict[str, Callable[[], type[ModulePass]]] = {}

@@ -1,0 +1,1 @@
+"""Command-line tools: `xunity-opt` and `xunity`."""
