@@ -17,8 +17,22 @@ def _graph() -> Dialect:
     return Graph
 
 
+def _tir() -> Dialect:
+    from xunity.dialects.tir import Tir
+
+    return Tir
+
+
+def _cpu() -> Dialect:
+    from xunity.dialects.cpu import Cpu
+
+    return Cpu
+
+
 DIALECTS: dict[str, Callable[[], Dialect]] = {
     "graph": _graph,
+    "tir": _tir,
+    "cpu": _cpu,
 }
 
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {}

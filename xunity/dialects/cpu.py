@@ -1,0 +1,5 @@
+"""The cpu dialect (being written)."""
+
+from xdsl.ir import Dialect
+
+Cpu = Dialect("cpu", [], [])

@@ -1,0 +1,3 @@
+"""Graph ops: attention family (being written)."""
+
+ATTENTION_OPS: tuple[type, ...] = ()

@@ -1,0 +1,3 @@
+"""Graph ops: call family (being written)."""
+
+CALL_OPS: tuple[type, ...] = ()

@@ -1,0 +1,3 @@
+"""Graph ops: conv family (being written)."""
+
+CONV_OPS: tuple[type, ...] = ()

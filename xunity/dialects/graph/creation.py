@@ -1,0 +1,3 @@
+"""Graph ops: creation family (being written)."""
+
+CREATION_OPS: tuple[type, ...] = ()

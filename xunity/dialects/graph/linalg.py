@@ -1,0 +1,3 @@
+"""Graph ops: linalg family (being written)."""
+
+LINALG_OPS: tuple[type, ...] = ()

@@ -1,0 +1,3 @@
+"""Graph ops: manipulation family (being written)."""
+
+MANIPULATION_OPS: tuple[type, ...] = ()

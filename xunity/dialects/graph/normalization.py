@@ -1,0 +1,3 @@
+"""Graph ops: normalization family (being written)."""
+
+NORMALIZATION_OPS: tuple[type, ...] = ()

@@ -1,0 +1,3 @@
+"""Graph ops: reduction family (being written)."""
+
+REDUCTION_OPS: tuple[type, ...] = ()
