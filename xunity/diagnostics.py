@@ -35,7 +35,11 @@ class LocatingParser(Parser):
     """A parser that gives every op the file:line:col where its text starts."""
 
     def __init__(
-        self, ctx: Context, text: str | bytes, name: str = "<unknown>", line_offset: int = 0
+        self,
+        ctx: Context,
+        text: str | bytes,
+        name: str = "<unknown>",
+        line_offset: int = 0,
     ):
         super().__init__(ctx, text, name)
         self.line_offset = line_offset

@@ -35,4 +35,12 @@ DIALECTS: dict[str, Callable[[], Dialect]] = {
     "cpu": _cpu,
 }
 
-PASSES: dict[str, Callable[[], type[ModulePass]]] = {}
+def _graph_specialize_shapes() -> type[ModulePass]:
+    from xunity.transforms.graph_specialize_shapes import GraphSpecializeShapesPass
+
+    return GraphSpecializeShapesPass
+
+
+PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "graph-specialize-shapes": _graph_specialize_shapes,
+}

@@ -232,4 +232,3 @@ def product(dims: Iterable[SymExpr]) -> SymExpr:
     for dim in dims:
         result = result * dim
     return result
-

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
@@ -68,9 +67,7 @@ def format_parse_error(error: ParseError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        XunityOptMain(
-            description="xunity modular optimizer driver", args=argv
-        ).run()
+        XunityOptMain(description="xunity modular optimizer driver", args=argv).run()
     except ParseError as error:
         print(format_parse_error(error), file=sys.stderr)
         return 1
@@ -78,8 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     except Exception as error:  # a compiler bug: one line, not a traceback
-        print(f"xunity-opt: internal error: {type(error).__name__}: {error}",
-              file=sys.stderr)
+        print(
+            f"xunity-opt: internal error: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

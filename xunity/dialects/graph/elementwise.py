@@ -316,11 +316,15 @@ class WhereOp(GraphOp):
         "`->` type($result)"
     )
 
-    def __init__(self, condition: SSAValue, true_value: SSAValue, false_value: SSAValue):
+    def __init__(
+        self, condition: SSAValue, true_value: SSAValue, false_value: SSAValue
+    ):
         result_type = infer_or_raise(
             self.name,
             lambda: self.infer_from(
-                tensor_type(condition), tensor_type(true_value), tensor_type(false_value)
+                tensor_type(condition),
+                tensor_type(true_value),
+                tensor_type(false_value),
             ),
         )
         super().__init__(

@@ -78,9 +78,8 @@ def matmul_shape(lhs: Shape, rhs: Shape) -> Shape:
 
 def reduce_shape(shape: Shape, axes: Sequence[int] | None, keepdims: bool) -> Shape:
     """Drop (or keep as 1) the reduced axes; `None` reduces every axis."""
-    reduced = (
-        set(range(len(shape))) if axes is None else set(normalize_axes(axes, len(shape)))
-    )
+    rank = len(shape)
+    reduced = set(range(rank)) if axes is None else set(normalize_axes(axes, rank))
     result: list[SymExpr] = []
     for axis, dim in enumerate(shape):
         if axis not in reduced:
@@ -99,7 +98,9 @@ def require_same_element_count(source: Shape, target: Shape) -> None:
 
 def permuted_shape(shape: Shape, axes: Sequence[int]) -> Shape:
     if sorted(axes) != list(range(len(shape))):
-        raise ShapeError(f"axes {list(axes)} are not a permutation of rank {len(shape)}")
+        raise ShapeError(
+            f"axes {list(axes)} are not a permutation of rank {len(shape)}"
+        )
     return tuple(shape[a] for a in axes)
 
 
@@ -149,3 +150,103 @@ def sliding_window_dim(
     """Output length of a convolution or pooling window along one axis."""
     span = dilation * (kernel - 1) + 1
     return (size + pad_lo + pad_hi - span).floordiv(stride) + 1
+
+
+# ------------------------------------------------------------------ manipulation
+def provably_nonnegative(expr: SymExpr) -> bool:
+    """True when every coefficient is >= 0 and every atom is >= 0.
+
+    Shape variables bind tensor dims, so they are non-negative; a floordiv or
+    ceildiv of a non-negative numerator is too, and `mod` always is.
+    """
+    from xunity.symbolic import DivAtom  # local: this section is appended-only
+
+    for mono, coeff in expr.terms:
+        if coeff < 0:
+            return False
+        for atom in mono:
+            if isinstance(atom, DivAtom) and atom.kind != "mod":
+                if not provably_nonnegative(atom.numerator):
+                    return False
+    return True
+
+
+def provably_less(a: SymExpr, b: SymExpr) -> bool:
+    """True when a < b for every non-negative binding of the shape variables."""
+    return provably_nonnegative(b - a - 1)
+
+
+def split_sections_shapes(shape: Shape, axis: int, sections: int) -> list[Shape]:
+    """numpy `array_split` into equal parts; the dim must provably divide."""
+    axis = normalize_axis(axis, len(shape))
+    if sections <= 0:
+        raise ShapeError(f"split sections must be positive, got {sections}")
+    dim = shape[axis]
+    part = dim.floordiv(sections)
+    if part * sections != dim:
+        verb = "is not" if dim.is_constant else "is not provably"
+        raise ShapeError(
+            f"split axis {axis} of size {dim} {verb} divisible into {sections} sections"
+        )
+    piece = (*shape[:axis], part, *shape[axis + 1 :])
+    return [piece] * sections
+
+
+def split_indices_shapes(shape: Shape, axis: int, indices: Sequence[int]) -> list[Shape]:
+    """numpy `split` at the given points: [0, i), [i, j), ..., [k, dim)."""
+    axis = normalize_axis(axis, len(shape))
+    dim = shape[axis]
+    if any(i < 0 for i in indices):
+        raise ShapeError(f"split indices {list(indices)} must be non-negative")
+    if any(indices[k] > indices[k + 1] for k in range(len(indices) - 1)):
+        raise ShapeError(f"split indices {list(indices)} must be non-decreasing")
+    if indices and provably_less(dim, SymExpr.of(indices[-1])):
+        raise ShapeError(
+            f"split index {indices[-1]} exceeds axis {axis} of size {dim}"
+        )
+    bounds = [SymExpr.of(0), *(SymExpr.of(i) for i in indices), dim]
+    return [
+        (*shape[:axis], bounds[k + 1] - bounds[k], *shape[axis + 1 :])
+        for k in range(len(bounds) - 1)
+    ]
+
+
+def strided_slice_shape(
+    shape: Shape,
+    axes: Sequence[int],
+    begin: Sequence[SymExpr],
+    end: Sequence[SymExpr],
+    strides: Sequence[int],
+) -> Shape:
+    """Slice `[begin, end)` by `stride` on each axis: (end - begin) ceildiv stride.
+
+    Bounds count from the start (no numpy-style negative indices) and must not
+    provably leave `[0, dim]`.
+    """
+    if not len(axes) == len(begin) == len(end) == len(strides):
+        raise ShapeError(
+            f"slice needs one begin, end and stride per axis; got {len(axes)} axes, "
+            f"{len(begin)} begin, {len(end)} end, {len(strides)} strides"
+        )
+    result = list(shape)
+    zero = SymExpr.of(0)
+    for axis, lo, hi, stride in zip(
+        normalize_axes(axes, len(shape)), begin, end, strides, strict=True
+    ):
+        dim = shape[axis]
+        if stride <= 0:
+            raise ShapeError(f"slice stride {stride} on axis {axis} must be positive")
+        if provably_less(lo, zero):
+            raise ShapeError(f"slice begin {lo} on axis {axis} is negative")
+        if provably_less(dim, hi):
+            raise ShapeError(f"slice end {hi} on axis {axis} exceeds the dim {dim}")
+        if provably_less(hi, lo):
+            raise ShapeError(f"slice begin {lo} on axis {axis} exceeds its end {hi}")
+        result[axis] = (hi - lo).ceildiv(stride)
+    return tuple(result)
+
+
+def take_shape(shape: Shape, indices: Shape, axis: int) -> Shape:
+    """Gather along `axis`: shape[:axis] + indices + shape[axis + 1:]."""
+    axis = normalize_axis(axis, len(shape))
+    return (*shape[:axis], *indices, *shape[axis + 1 :])

@@ -1,0 +1,1 @@
+"""xunity's passes: one module per pass, named after the pass in snake_case."""
