@@ -41,6 +41,13 @@ def _graph_specialize_shapes() -> type[ModulePass]:
     return GraphSpecializeShapesPass
 
 
+def _graph_simplify() -> type[ModulePass]:
+    from xunity.transforms.graph_simplify import GraphSimplifyPass
+
+    return GraphSimplifyPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,
 }
