@@ -165,9 +165,12 @@ def provably_nonnegative(expr: SymExpr) -> bool:
         if coeff < 0:
             return False
         for atom in mono:
-            if isinstance(atom, DivAtom) and atom.kind != "mod":
-                if not provably_nonnegative(atom.numerator):
-                    return False
+            if (
+                isinstance(atom, DivAtom)
+                and atom.kind != "mod"
+                and not provably_nonnegative(atom.numerator)
+            ):
+                return False
     return True
 
 
@@ -192,7 +195,9 @@ def split_sections_shapes(shape: Shape, axis: int, sections: int) -> list[Shape]
     return [piece] * sections
 
 
-def split_indices_shapes(shape: Shape, axis: int, indices: Sequence[int]) -> list[Shape]:
+def split_indices_shapes(
+    shape: Shape, axis: int, indices: Sequence[int]
+) -> list[Shape]:
     """numpy `split` at the given points: [0, i), [i, j), ..., [k, dim)."""
     axis = normalize_axis(axis, len(shape))
     dim = shape[axis]
@@ -201,9 +206,7 @@ def split_indices_shapes(shape: Shape, axis: int, indices: Sequence[int]) -> lis
     if any(indices[k] > indices[k + 1] for k in range(len(indices) - 1)):
         raise ShapeError(f"split indices {list(indices)} must be non-decreasing")
     if indices and provably_less(dim, SymExpr.of(indices[-1])):
-        raise ShapeError(
-            f"split index {indices[-1]} exceeds axis {axis} of size {dim}"
-        )
+        raise ShapeError(f"split index {indices[-1]} exceeds axis {axis} of size {dim}")
     bounds = [SymExpr.of(0), *(SymExpr.of(i) for i in indices), dim]
     return [
         (*shape[:axis], bounds[k + 1] - bounds[k], *shape[axis + 1 :])
@@ -250,3 +253,136 @@ def take_shape(shape: Shape, indices: Shape, axis: int) -> Shape:
     """Gather along `axis`: shape[:axis] + indices + shape[axis + 1:]."""
     axis = normalize_axis(axis, len(shape))
     return (*shape[:axis], *indices, *shape[axis + 1 :])
+
+
+# ------------------------------------------------------------------ creation, conv
+def arange_length(start: int, end: int, step: int) -> int:
+    """numpy arange: ceildiv(end - start, step) elements, 0 for an empty range."""
+    if step == 0:
+        raise ShapeError("arange step must be non-zero")
+    return max(0, -((start - end) // step))
+
+
+def _require_window_params(
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+) -> None:
+    for what, values, count in (
+        ("kernel", kernel, 2),
+        ("strides", strides, 2),
+        ("dilation", dilation, 2),
+    ):
+        if len(values) != count:
+            raise ShapeError(f"{what} {list(values)} must have {count} entries")
+        if any(v <= 0 for v in values):
+            raise ShapeError(f"{what} {list(values)} must be positive")
+    if len(padding) != 4:
+        raise ShapeError(
+            f"padding {list(padding)} must have 4 entries [top, left, bottom, right]"
+        )
+    if any(p < 0 for p in padding):
+        raise ShapeError(f"padding {list(padding)} must be non-negative")
+
+
+def window_2d_shape(
+    spatial: Shape,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+) -> Shape:
+    """Output [H, W] of a 2-D window; padding is [top, left, bottom, right]."""
+    _require_window_params(kernel, strides, padding, dilation)
+    result: list[SymExpr] = []
+    for axis in range(2):
+        size, lo, hi = spatial[axis], padding[axis], padding[axis + 2]
+        dim = sliding_window_dim(
+            size, kernel[axis], strides[axis], lo, hi, dilation[axis]
+        )
+        value = dim.constant_value()
+        if value is not None and value < 1:
+            span = dilation[axis] * (kernel[axis] - 1) + 1
+            raise ShapeError(
+                f"window of extent {span} does not fit spatial dim {axis} "
+                f"({size} with padding {lo} + {hi})"
+            )
+        result.append(dim)
+    return tuple(result)
+
+
+def conv2d_shape(
+    input: Shape,
+    weight: Shape,
+    bias: Shape | None,
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+) -> Shape:
+    """NCHW input, OIHW weight, optional [O] bias -> [N, O, H', W']."""
+    if len(input) != 4:
+        raise ShapeError(f"conv2d input must be NCHW (rank 4), got rank {len(input)}")
+    if len(weight) != 4:
+        raise ShapeError(f"conv2d weight must be OIHW (rank 4), got rank {len(weight)}")
+    if groups < 1:
+        raise ShapeError(f"conv2d groups {groups} must be positive")
+    batch, channels, height, width = input
+    out_channels, in_channels, kernel_h, kernel_w = weight
+    kh, kw = kernel_h.constant_value(), kernel_w.constant_value()
+    if kh is None or kw is None:
+        raise ShapeError(
+            f"conv2d kernel dims [{kernel_h}, {kernel_w}] must be constant"
+        )
+    require_equal_dims(
+        channels,
+        in_channels * groups,
+        "conv2d input channels (input[1] vs weight[1] * groups)",
+    )
+    remainder = out_channels.mod(groups)
+    if not remainder.provably_equal(0):
+        verb = "are not" if remainder.is_constant else "are not provably"
+        raise ShapeError(
+            f"conv2d output channels {out_channels} {verb} divisible by groups {groups}"
+        )
+    if bias is not None:
+        if len(bias) != 1:
+            raise ShapeError(f"conv2d bias must have rank 1, got rank {len(bias)}")
+        require_equal_dims(
+            bias[0], out_channels, "conv2d bias length (bias[0] vs weight[0])"
+        )
+    spatial = window_2d_shape((height, width), (kh, kw), strides, padding, dilation)
+    return (batch, out_channels, *spatial)
+
+
+def pool2d_shape(
+    input: Shape,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+) -> Shape:
+    """NCHW input -> [N, C, H', W']."""
+    if len(input) != 4:
+        raise ShapeError(f"pool2d input must be NCHW (rank 4), got rank {len(input)}")
+    batch, channels, height, width = input
+    spatial = window_2d_shape((height, width), kernel, strides, padding, dilation)
+    return (batch, channels, *spatial)
+
+
+def reshape_shape(source: Shape, target: Shape) -> Shape:
+    """The target shape, once the element counts are provably equal.
+
+    Dims common to both shapes cancel first, so `[n, 12] -> [n, 13]` is
+    reported as `12 and 13 differ` rather than as merely unprovable.
+    """
+    rest = list(target)
+    kept: list[SymExpr] = []
+    for dim in source:
+        if dim in rest:
+            rest.remove(dim)
+        else:
+            kept.append(dim)
+    require_same_element_count(tuple(kept), tuple(rest))
+    return target
