@@ -21,21 +21,22 @@ from dataclasses import dataclass
 from enum import auto
 from typing import ClassVar
 
+from xdsl.builder import ImplicitBuilder
 from xdsl.dialects.builtin import (
     I64,
     AnyFloat,
     ArrayAttr,
     BFloat16Type,
+    FlatSymbolRefAttrConstr,
     Float16Type,
     Float32Type,
     Float64Type,
-    FlatSymbolRefAttr,
-    FlatSymbolRefAttrConstr,
     IndexType,
     IntegerAttr,
     IntegerType,
     StringAttr,
     SymbolNameConstraint,
+    SymbolRefAttr,
     VectorType,
 )
 from xdsl.dialects.llvm import LLVMPointerType
@@ -133,6 +134,8 @@ def check_vector_type(op_name: str, vector_type: VectorType) -> None:
 
 # ------------------------------------------------------------------ attributes
 class ReduceKind(StrEnum):
+    """Lane combiners of `cpu.vreduce`; max/min are signed for integers."""
+
     ADD = auto()
     MUL = auto()
     MAX = auto()
@@ -150,7 +153,8 @@ class ReduceKindAttr(EnumAttribute[ReduceKind], SpacedOpaqueSyntaxAttribute):
 class ArgAttr(ParametrizedAttribute):
     """One packed-function argument: a tensor's name, dtype and symbolic dims.
 
-    `#cpu.arg<"x", f32, [n, 64]>`
+    `#cpu.arg<"x", f32, [n, 64]>`; `cpu.packed_func` checks the dtype (one of
+    graph's element types) so that the error carries the op's location.
     """
 
     name = "cpu.arg"
@@ -260,7 +264,9 @@ class ParallelOp(IRDLOperation):
     ):
         """Without `body`, the region holds just `cpu.yield`: insert before it."""
         if body is None:
-            body = Block([YieldOp()], arg_types=[IndexType()])
+            body = Block(arg_types=[IndexType()])
+            with ImplicitBuilder(body):  # innermost: the yield lands here
+                YieldOp()
         if isinstance(body, Block):
             body = Region(body)
         if isinstance(num_tasks, int):
@@ -276,7 +282,8 @@ class ParallelOp(IRDLOperation):
     def verify_(self) -> None:
         if len(self.body.blocks) != 1:
             raise VerifyException(
-                f"cpu.parallel: body must be a single block, got {len(self.body.blocks)}"
+                "cpu.parallel: body must be a single block, got "
+                f"{len(self.body.blocks)}"
             )
         arg_types = [arg.type for arg in self.body.block.args]
         if arg_types != [IndexType()]:
@@ -309,9 +316,9 @@ class ParallelOp(IRDLOperation):
     def parse(cls, parser: Parser) -> ParallelOp:
         induction_var = parser.parse_argument(expect_type=False)
         parser.parse_punctuation("=")
-        lb = parser.parse_operand()
+        lb = parser.parse_operand(IndexType())
         parser.parse_keyword("to")
-        ub = parser.parse_operand()
+        ub = parser.parse_operand(IndexType())
         num_tasks = None
         if parser.parse_optional_keyword("num_tasks") is not None:
             parser.parse_punctuation("=")
@@ -345,15 +352,15 @@ class VectorOp(IRDLOperation, abc.ABC):
     def verify_(self) -> None:
         for value in (*self.operands, *self.results):
             if isinstance(value.type, VectorType):
-                check_vector_type(self.name, value.type)  # pyright: ignore[reportUnknownArgumentType]
+                check_vector_type(self.name, value.type)
         align = self.properties.get("align")
         if isinstance(align, IntegerAttr):
-            check_align(self.name, align)  # pyright: ignore[reportUnknownArgumentType]
+            check_align(self.name, align)
 
     @staticmethod
     def element_type_of(value: SSAValue) -> Attribute:
         assert isinstance(value.type, VectorType)
-        return value.type.element_type  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        return value.type.element_type
 
 
 @irdl_op_definition
@@ -421,7 +428,10 @@ class VStoreOp(VectorOp):
 
 @irdl_op_definition
 class VBroadcastOp(VectorOp):
-    """Splats a scalar into every lane.  `%v = cpu.vbroadcast %s : f32 -> vector<16xf32>`"""
+    """Splats a scalar into every lane.
+
+    `%v = cpu.vbroadcast %s : f32 -> vector<16xf32>`
+    """
 
     name = "cpu.vbroadcast"
     scalar = operand_def()
@@ -542,7 +552,9 @@ class RuntimeCallOp(IRDLOperation):
                 f"cpu.runtime_call: {callee} takes {len(function.params)} operands, "
                 f"got {len(self.args)}"
             )
-        for index, (arg, param) in enumerate(zip(self.args, function.params)):
+        for index, (arg, param) in enumerate(
+            zip(self.args, function.params, strict=True)
+        ):
             if arg.type != param:
                 raise VerifyException(
                     f"cpu.runtime_call: {callee} operand {index} must be {param}, "
@@ -584,7 +596,10 @@ class WorkspaceAllocOp(IRDLOperation):
 
 @irdl_op_definition
 class WorkspaceFreeOp(IRDLOperation):
-    """Returns a `cpu.workspace_alloc` block to the arena.  `cpu.workspace_free %p : !llvm.ptr`"""
+    """Returns a `cpu.workspace_alloc` block to the arena.
+
+    `cpu.workspace_free %p : !llvm.ptr`
+    """
 
     name = "cpu.workspace_free"
     ptr = operand_def(LLVMPointerType)
@@ -598,7 +613,7 @@ class WorkspaceFreeOp(IRDLOperation):
 # ------------------------------------------------------------------ packed functions
 @irdl_op_definition
 class PackedFuncOp(IRDLOperation):
-    """Declares a packed-ABI entry point that checks its tensor arguments and calls a function.
+    """A packed-ABI entry point that checks its tensor arguments, then calls a function.
 
     `cpu.packed_func @main_packed wraps @main args = [#cpu.arg<"x", f32, [n, 64]>]`
     """
@@ -613,11 +628,11 @@ class PackedFuncOp(IRDLOperation):
     def __init__(
         self,
         sym_name: str,
-        callee: str | FlatSymbolRefAttr,
+        callee: str | SymbolRefAttr,
         args: Sequence[ArgAttr],
     ):
         if isinstance(callee, str):
-            callee = FlatSymbolRefAttr(callee)
+            callee = SymbolRefAttr(callee)
         super().__init__(
             properties={
                 "sym_name": StringAttr(sym_name),

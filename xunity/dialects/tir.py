@@ -30,7 +30,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
-    Attribute,
     Block,
     BlockArgument,
     Dialect,
@@ -147,7 +146,9 @@ def _defining_op(value: SSAValue) -> Operation | None:
     return owner if isinstance(owner, Operation) else owner.parent_op()
 
 
-def _print_operand_group(printer: Printer, keyword: str, values: Sequence[SSAValue]):
+def _print_operand_group(
+    printer: Printer, keyword: str, values: Sequence[SSAValue]
+) -> None:
     """` keyword(%a, %b : t1, t2)`, or nothing for an empty group."""
     if not values:
         return
@@ -158,7 +159,7 @@ def _print_operand_group(printer: Printer, keyword: str, values: Sequence[SSAVal
     printer.print_string(")")
 
 
-def _parse_operand_group(parser: Parser, keyword: str) -> list[SSAValue]:
+def _parse_operand_group(parser: Parser, keyword: str) -> Sequence[SSAValue]:
     """Parse an optional ` keyword(%a, %b : t1, t2)` group."""
     if not parser.parse_optional_keyword(keyword):
         return []
@@ -168,9 +169,7 @@ def _parse_operand_group(parser: Parser, keyword: str) -> list[SSAValue]:
         Parser.Delimiter.NONE, parser.parse_unresolved_operand
     )
     parser.parse_punctuation(":")
-    types = parser.parse_comma_separated_list(
-        Parser.Delimiter.NONE, parser.parse_type
-    )
+    types = parser.parse_comma_separated_list(Parser.Delimiter.NONE, parser.parse_type)
     parser.parse_punctuation(")")
     return parser.resolve_operands(operands, types, pos)
 
@@ -209,9 +208,7 @@ class ForOp(IRDLOperation):
     step = operand_def(IndexType)
     kind = prop_def(ForKindAttr)
     body = region_def("single_block")
-    traits = traits_def(
-        SingleBlockImplicitTerminator(YieldOp), RecursiveMemoryEffect()
-    )
+    traits = traits_def(SingleBlockImplicitTerminator(YieldOp), RecursiveMemoryEffect())
 
     CONSTANT_KINDS: ClassVar[tuple[ForKind, ...]] = (
         ForKind.VECTORIZED,
@@ -254,7 +251,7 @@ class ForOp(IRDLOperation):
         for role, value in (("lb", self.lb), ("ub", self.ub), ("step", self.step)):
             if constant_index(value) is None:
                 raise VerifyException(
-                    f"{self.name}: a {kind} loop needs constant bounds and step "
+                    f"{self.name}: {kind} loops need constant lb, ub and step "
                     f"(arith.constant); {role} is not constant"
                 )
 
@@ -325,9 +322,7 @@ class BlockOp(IRDLOperation):
     iter_kinds = prop_def(ArrayAttr[IterKindAttr])
     init = opt_region_def("single_block")
     body = region_def("single_block")
-    traits = traits_def(
-        SingleBlockImplicitTerminator(YieldOp), RecursiveMemoryEffect()
-    )
+    traits = traits_def(SingleBlockImplicitTerminator(YieldOp), RecursiveMemoryEffect())
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
 
     def __init__(
@@ -399,9 +394,10 @@ class BlockOp(IRDLOperation):
             )
         init_types = [arg.type for arg in self.init.block.args]
         if init_types != [arg.type for arg in self.iter_vars]:
+            got = ", ".join(str(type) for type in init_types)
             raise VerifyException(
-                f"{self.name}: init region arguments must mirror the body's "
-                f"({len(self.iter_vars)} index values)"
+                f"{self.name}: init region must take the iteration variables as "
+                f"arguments: want {len(self.iter_vars)} index, got ({got})"
             )
 
     def _verify_loop_vars_bound(self) -> None:
@@ -462,7 +458,7 @@ class BlockOp(IRDLOperation):
             # The init region's arguments are spelled with the iteration
             # variables' names; the printer has no public API to alias names.
             for arg, name in zip(self.init.block.args, names, strict=False):
-                printer._ssa_values[arg] = name  # pyright: ignore[reportPrivateUsage]
+                printer._ssa_values[arg] = name
             printer.print_string(" init ")
             printer.print_region(
                 self.init, print_entry_block_args=False, print_block_terminators=False
@@ -665,9 +661,7 @@ class AllocBufferOp(IRDLOperation):
     traits = traits_def(MemoryAllocEffect())
     assembly_format = "`(` $dynamic_sizes `)` attr-dict `:` type($buffer)"
 
-    def __init__(
-        self, buffer_type: MemRefType, dynamic_sizes: Sequence[SSAValue] = ()
-    ):
+    def __init__(self, buffer_type: MemRefType, dynamic_sizes: Sequence[SSAValue] = ()):
         super().__init__(operands=[dynamic_sizes], result_types=[buffer_type])
 
     def verify_(self) -> None:

@@ -214,7 +214,9 @@ class RotaryOp(GraphOp):
     def __init__(self, input: SSAValue, cos: SSAValue, sin: SSAValue):
         infer_or_raise(
             self.name,
-            lambda: self.infer_from(tensor_type(input), tensor_type(cos), tensor_type(sin)),
+            lambda: self.infer_from(
+                tensor_type(input), tensor_type(cos), tensor_type(sin)
+            ),
         )
         super().__init__(operands=[input, cos, sin], result_types=[input.type])
 

@@ -69,10 +69,13 @@ ARANGE_TYPES: tuple[Attribute, ...] = (i64, i32, Float32Type())
 
 
 def _constant_shape(dims: Sequence[SymExpr]) -> list[int] | None:
-    values = [d.constant_value() for d in dims]
-    return (
-        None if any(v is None for v in values) else [v for v in values if v is not None]
-    )
+    shape: list[int] = []
+    for dim in dims:
+        value = dim.constant_value()
+        if value is None:
+            return None
+        shape.append(value)
+    return shape
 
 
 def _dims_text(dims: Sequence[SymExpr] | Sequence[int]) -> str:
@@ -123,7 +126,12 @@ class ConstantOp(GraphOp):
             array = np.where(array, -1, 0).astype(np.int8)
         else:
             element_type = next(
-                (t for t, dt in CONSTANT_DTYPES.items() if dt == array.dtype), None
+                (
+                    t
+                    for t, dt in CONSTANT_DTYPES.items()
+                    if dt == array.dtype.newbyteorder("<")
+                ),
+                None,
             )
         if element_type is None:
             raise VerifyException(
@@ -139,6 +147,7 @@ class ConstantOp(GraphOp):
     def to_numpy(self) -> np.ndarray:
         """The data as a fresh numpy array (i1 becomes bool)."""
         element_type = self.value.get_element_type()
+        assert isinstance(element_type, ConstantElement)
         array = np.frombuffer(self.value.data.data, dtype=CONSTANT_DTYPES[element_type])
         array = array.reshape(self.value.get_shape()).copy()
         return array != 0 if element_type == i1 else array
@@ -164,13 +173,11 @@ class ConstantOp(GraphOp):
             parser.raise_error(
                 "graph.constant: the result must be a !graph.tensor with constant dims",
                 type_start,
-                end,
             )
         if result_type.element_type not in CONSTANT_DTYPES:
             parser.raise_error(
                 f"graph.constant: unsupported element type {result_type.element_type}",
                 type_start,
-                end,
             )
         dense_type = BuiltinTensorType(result_type.element_type, shape)
         parser._resume_from(literal_start)  # pyright: ignore[reportPrivateUsage]
@@ -182,10 +189,20 @@ class ConstantOp(GraphOp):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        self.value.print_without_type(printer)
+        if self._has_non_finite_values():
+            # xDSL spells NaN/inf elements as bit patterns that its parser reads
+            # back as numbers; the raw-bytes form round-trips exactly.
+            printer.print_string(f'dense<"0x{self.value.data.data.hex().upper()}">')
+        else:
+            self.value.print_without_type(printer)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
         printer.print_attribute(self.result.type)
+
+    def _has_non_finite_values(self) -> bool:
+        if not is_float(self.value.get_element_type()):
+            return False
+        return not np.isfinite(self.to_numpy()).all()
 
     def infer_result_types(self) -> Sequence[Attribute]:
         declared = tensor_type(self.result)

@@ -255,6 +255,23 @@ def take_shape(shape: Shape, indices: Shape, axis: int) -> Shape:
     return (*shape[:axis], *indices, *shape[axis + 1 :])
 
 
+def reshape_shape(source: Shape, target: Shape) -> Shape:
+    """The target shape, once the element counts are provably equal.
+
+    Dims common to both shapes cancel first, so `[n, 12] -> [n, 13]` is
+    reported as `12 and 13 differ` rather than as merely unprovable.
+    """
+    rest = list(target)
+    kept: list[SymExpr] = []
+    for dim in source:
+        if dim in rest:
+            rest.remove(dim)
+        else:
+            kept.append(dim)
+    require_same_element_count(tuple(kept), tuple(rest))
+    return target
+
+
 # ------------------------------------------------------------------ creation, conv
 def arange_length(start: int, end: int, step: int) -> int:
     """numpy arange: ceildiv(end - start, step) elements, 0 for an empty range."""
@@ -369,20 +386,3 @@ def pool2d_shape(
     batch, channels, height, width = input
     spatial = window_2d_shape((height, width), kernel, strides, padding, dilation)
     return (batch, channels, *spatial)
-
-
-def reshape_shape(source: Shape, target: Shape) -> Shape:
-    """The target shape, once the element counts are provably equal.
-
-    Dims common to both shapes cancel first, so `[n, 12] -> [n, 13]` is
-    reported as `12 and 13 differ` rather than as merely unprovable.
-    """
-    rest = list(target)
-    kept: list[SymExpr] = []
-    for dim in source:
-        if dim in rest:
-            rest.remove(dim)
-        else:
-            kept.append(dim)
-    require_same_element_count(tuple(kept), tuple(rest))
-    return target

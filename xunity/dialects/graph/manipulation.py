@@ -14,6 +14,7 @@ Slice bounds count from the start (no numpy-style negative indices).
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, IntegerType, i64
@@ -48,7 +49,7 @@ from xunity.dialects.graph.inference import (
     take_shape,
 )
 from xunity.dialects.graph.types import DimsAttr, TensorType
-from xunity.symbolic import Dim, dims_of
+from xunity.symbolic import Dim, SymExpr, dims_of
 
 INDEX_TYPES: tuple[Attribute, ...] = (IntegerType(64), IntegerType(32))
 """Element types `graph.take` accepts for its indices."""
@@ -78,9 +79,9 @@ class TargetShapeOp(GraphOp):
         super().__init__(operands=[input], result_types=[result_type])
 
     @classmethod
+    @abc.abstractmethod
     def target_shape(cls, shape: Shape, target: Shape) -> Shape:
         """The result shape, after checking that `shape` can become `target`."""
-        raise NotImplementedError
 
     @classmethod
     def infer_from(cls, input: TensorType, target: Shape) -> TensorType:
@@ -132,10 +133,8 @@ class AxesOp(GraphOp):
     )
 
     def __init__(self, input: SSAValue, axes: Sequence[int]):
-        input_type = tensor_type(input)
         result_type = infer_or_raise(
-            self.name,
-            lambda: input_type.with_shape(self.axes_shape(input_type.shape, axes)),
+            self.name, lambda: self.infer_from(tensor_type(input), axes)
         )
         super().__init__(
             operands=[input],
@@ -144,14 +143,16 @@ class AxesOp(GraphOp):
         )
 
     @classmethod
+    @abc.abstractmethod
     def axes_shape(cls, shape: Shape, axes: Sequence[int]) -> Shape:
         """The result shape for these axes."""
-        raise NotImplementedError
+
+    @classmethod
+    def infer_from(cls, input: TensorType, axes: Sequence[int]) -> TensorType:
+        return input.with_shape(cls.axes_shape(input.shape, axes))
 
     def infer_result_types(self) -> Sequence[Attribute]:
-        input_type = tensor_type(self.input)
-        shape = self.axes_shape(input_type.shape, _ints(self.axes))
-        return [input_type.with_shape(shape)]
+        return [self.infer_from(tensor_type(self.input), _ints(self.axes))]
 
 
 @irdl_op_definition
@@ -231,9 +232,8 @@ class ConcatOp(GraphOp):
     )
 
     def __init__(self, inputs: Sequence[SSAValue], axis: int = 0):
-        input_types = [tensor_type(v) for v in inputs]
         result_type = infer_or_raise(
-            self.name, lambda: self.infer_from(input_types, axis)
+            self.name, lambda: self.infer_from([tensor_type(v) for v in inputs], axis)
         )
         super().__init__(
             operands=[list(inputs)],
@@ -349,13 +349,10 @@ class StridedSliceOp(GraphOp):
     ):
         """Without `strides`, every stride is 1."""
         strides = [1] * len(axes) if strides is None else list(strides)
-        input_type = tensor_type(input)
         result_type = infer_or_raise(
             self.name,
-            lambda: input_type.with_shape(
-                strided_slice_shape(
-                    input_type.shape, axes, dims_of(begin), dims_of(end), strides
-                )
+            lambda: self.infer_from(
+                tensor_type(input), axes, dims_of(begin), dims_of(end), strides
             ),
         )
         super().__init__(
@@ -369,16 +366,27 @@ class StridedSliceOp(GraphOp):
             },
         )
 
+    @staticmethod
+    def infer_from(
+        input: TensorType,
+        axes: Sequence[int],
+        begin: Sequence[SymExpr],
+        end: Sequence[SymExpr],
+        strides: Sequence[int],
+    ) -> TensorType:
+        shape = strided_slice_shape(input.shape, axes, begin, end, strides)
+        return input.with_shape(shape)
+
     def infer_result_types(self) -> Sequence[Attribute]:
-        input_type = tensor_type(self.input)
-        shape = strided_slice_shape(
-            input_type.shape,
-            _ints(self.axes),
-            self.begin.data,
-            self.end.data,
-            _ints(self.strides),
-        )
-        return [input_type.with_shape(shape)]
+        return [
+            self.infer_from(
+                tensor_type(self.input),
+                _ints(self.axes),
+                self.begin.data,
+                self.end.data,
+                _ints(self.strides),
+            )
+        ]
 
 
 @irdl_op_definition

@@ -63,9 +63,7 @@ class ReductionOp(GraphOp, abc.ABC):
 
     def infer_result_types(self) -> Sequence[Attribute]:
         keepdims = self.keepdims is not None
-        return [
-            self.infer_from(tensor_type(self.input), self.reduced_axes(), keepdims)
-        ]
+        return [self.infer_from(tensor_type(self.input), self.reduced_axes(), keepdims)]
 
 
 class AxesReductionOp(ReductionOp):
@@ -114,7 +112,10 @@ class SumOp(AxesReductionOp):
 
 @irdl_op_definition
 class MeanOp(AxesReductionOp):
-    """Arithmetic mean over axes.  `%m = graph.mean %x axes = [-1] keepdims : T0 -> T1`"""
+    """Arithmetic mean over axes.  `%m = graph.mean %x axes = [-1] keepdims : T0 -> T1`
+
+    The input must hold floats (numpy would promote integers to f64).
+    """
 
     name = "graph.mean"
 
@@ -156,7 +157,9 @@ class ArgmaxOp(ReductionOp):
         "`:` type($input) `->` type($result)"
     )
 
-    def __init__(self, input: SSAValue, axis: int | None = None, keepdims: bool = False):
+    def __init__(
+        self, input: SSAValue, axis: int | None = None, keepdims: bool = False
+    ):
         properties: dict[str, Attribute] = {}
         if axis is not None:
             properties["axis"] = IntegerAttr(axis, i64)
