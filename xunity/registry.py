@@ -35,6 +35,7 @@ DIALECTS: dict[str, Callable[[], Dialect]] = {
     "cpu": _cpu,
 }
 
+
 def _graph_specialize_shapes() -> type[ModulePass]:
     from xunity.transforms.graph_specialize_shapes import GraphSpecializeShapesPass
 
