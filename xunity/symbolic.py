@@ -126,18 +126,24 @@ class SymExpr:
         return self._divide("mod", divisor)
 
     def _divide(self, kind: str, divisor: int) -> SymExpr:
+        """Exact where it can be: terms whose coefficients `divisor` divides
+        leave the division (`(2n + h + 4) floordiv 2 == n + 2 + h floordiv 2`);
+        only the rest stays an opaque atom."""
         if divisor <= 0:
             raise ValueError(f"{kind} by {divisor}: the divisor must be positive")
-        constant = self.constant_value()
+        divisible = {m: c for m, c in self.terms if c % divisor == 0}
+        rest = SymExpr(tuple((m, c) for m, c in self.terms if c % divisor != 0))
+        constant = rest.constant_value()
         if constant is not None:
-            return SymExpr.of(_apply_division(kind, constant, divisor))
-        if divisor == 1:
-            return self if kind != "mod" else SymExpr.of(0)
-        if all(coeff % divisor == 0 for _, coeff in self.terms):
-            if kind == "mod":
-                return SymExpr.of(0)
-            return SymExpr(tuple((m, c // divisor) for m, c in self.terms))
-        return SymExpr((((DivAtom(kind, self, divisor),), 1),))
+            rest_part = SymExpr.of(_apply_division(kind, constant, divisor))
+        elif divisor == 1:
+            rest_part = rest if kind != "mod" else SymExpr.of(0)
+        else:
+            rest_part = SymExpr((((DivAtom(kind, rest, divisor),), 1),))
+        if kind == "mod":
+            return rest_part
+        quotient = SymExpr._from_dict({m: c // divisor for m, c in divisible.items()})
+        return quotient + rest_part
 
     # ----------------------------------------------------------- queries
     def constant_value(self) -> int | None:

@@ -94,3 +94,26 @@ def test_printed_dims_reparse_to_the_same_type() -> None:
 def test_malformed_types_raise_parse_errors(text: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         Parser(make_context(), text).parse_type()
+
+
+def test_divisible_terms_leave_the_division() -> None:
+    assert (h - 2).floordiv(2) + 1 == h.floordiv(2)
+    assert (n * 2 + h + 4).floordiv(2) == n + 2 + h.floordiv(2)
+    assert (n * 4 + 3).mod(2) == SymExpr.of(1)
+    assert (h * 4 - 6).floordiv(4) == h - 2
+
+
+@pytest.mark.parametrize("kind", ["floordiv", "ceildiv", "mod"])
+def test_division_agrees_with_integer_arithmetic(kind: str) -> None:
+    exprs = [h * 3 + 5, h * 4 - 6, n * 2 + h - 1, h * h + 2]
+    reference = {
+        "floordiv": lambda a, d: a // d,
+        "ceildiv": lambda a, d: -(-a // d),
+        "mod": lambda a, d: a % d,
+    }[kind]
+    for expr in exprs:
+        for divisor in (1, 2, 3, 4):
+            divided = getattr(expr, kind)(divisor)
+            for hv in range(-3, 9):
+                env = {"h": hv, "n": 5}
+                assert divided.evaluate(env) == reference(expr.evaluate(env), divisor)
