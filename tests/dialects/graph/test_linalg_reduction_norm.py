@@ -85,7 +85,7 @@ def test_argmax_returns_i64() -> None:
 
 
 def test_reduction_axis_out_of_range_raises() -> None:
-    with pytest.raises(VerifyException, match=r"graph.sum: axes 2 is out of range"):
+    with pytest.raises(VerifyException, match=r"graph.sum: axis 2 is out of range"):
         SumOp(tensor(["n", 4]), axes=[2])
     with pytest.raises(VerifyException, match=r"graph.argmax: axis -3 is out of range"):
         ArgmaxOp(tensor(["n", 4]), axis=-3)

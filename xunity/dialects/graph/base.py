@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation
@@ -17,6 +18,8 @@ from xdsl.utils.exceptions import VerifyException
 
 from xunity.dialects.graph.inference import Shape, ShapeError
 from xunity.dialects.graph.types import TensorType
+
+_Inferred = TypeVar("_Inferred")
 
 
 def tensor_type(value: SSAValue | Attribute) -> TensorType:
@@ -57,7 +60,7 @@ class GraphOp(IRDLOperation, abc.ABC):
                 )
 
 
-def infer_or_raise(op_name: str, infer: Callable[[], TensorType]) -> TensorType:
+def infer_or_raise(op_name: str, infer: Callable[[], _Inferred]) -> _Inferred:
     """Builder-time inference: a ShapeError becomes a VerifyException naming the op."""
     try:
         return infer()

@@ -36,7 +36,7 @@ def normalize_axis(axis: int, rank: int, what: str = "axis") -> int:
 
 
 def normalize_axes(axes: Sequence[int], rank: int, what: str = "axes") -> list[int]:
-    normalized = [normalize_axis(a, rank, what) for a in axes]
+    normalized = [normalize_axis(a, rank, "axis") for a in axes]
     if len(set(normalized)) != len(normalized):
         raise ShapeError(f"{what} {list(axes)} contain a repeated axis")
     return normalized

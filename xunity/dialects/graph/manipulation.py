@@ -30,7 +30,6 @@ from xdsl.irdl import (
     var_result_def,
 )
 from xdsl.traits import Pure
-from xdsl.utils.exceptions import VerifyException
 
 from xunity.dialects.graph.base import GraphOp, infer_or_raise, tensor_type
 from xunity.dialects.graph.inference import (
@@ -284,10 +283,10 @@ class SplitOp(GraphOp):
         else:
             sections, indices = None, tuple(indices_or_sections)
             properties["indices"] = _i64_array(indices)
-        try:
-            result_types = self.infer_from(tensor_type(input), axis, sections, indices)
-        except ShapeError as error:  # infer_or_raise covers single results only
-            raise VerifyException(f"{self.name}: {error}") from None
+        result_types = infer_or_raise(
+            self.name,
+            lambda: self.infer_from(tensor_type(input), axis, sections, indices),
+        )
         super().__init__(
             operands=[input], result_types=[result_types], properties=properties
         )

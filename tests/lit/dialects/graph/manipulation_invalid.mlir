@@ -41,7 +41,7 @@ func.func @permute_repeated_axis(%x: !graph.tensor<[n, 4], f32>) {
 // -----
 
 func.func @permute_axis_out_of_range(%x: !graph.tensor<[n, 4], f32>) {
-  // CHECK: error: graph.permute_dims: axes 2 is out of range for rank 2
+  // CHECK: error: graph.permute_dims: axis 2 is out of range for rank 2
   %0 = graph.permute_dims %x axes = [2, 0] : !graph.tensor<[n, 4], f32> -> !graph.tensor<[4, n], f32>
   func.return
 }
@@ -257,7 +257,7 @@ func.func @expand_dims_repeated_axis(%x: !graph.tensor<[n], f32>) {
 // -----
 
 func.func @expand_dims_axis_out_of_range(%x: !graph.tensor<[n], f32>) {
-  // CHECK: error: graph.expand_dims: axes 2 is out of range for rank 2
+  // CHECK: error: graph.expand_dims: axis 2 is out of range for rank 2
   %0 = graph.expand_dims %x axes = [2] : !graph.tensor<[n], f32> -> !graph.tensor<[n, 1], f32>
   func.return
 }

@@ -33,7 +33,7 @@ func.func @negative_eps(%x: !graph.tensor<[n, 8], f32>, %w: !graph.tensor<[8], f
 // -----
 
 func.func @axis_out_of_range(%x: !graph.tensor<[n, 8], f32>, %w: !graph.tensor<[8], f32>) {
-  // CHECK: error: graph.rms_norm: axes 2 is out of range for rank 2
+  // CHECK: error: graph.rms_norm: axis 2 is out of range for rank 2
   %0 = graph.rms_norm %x, %w axes = [2] eps = 1.0e-05 : !graph.tensor<[n, 8], f32>, !graph.tensor<[8], f32>
   func.return
 }

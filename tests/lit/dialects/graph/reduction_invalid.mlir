@@ -1,7 +1,7 @@
 // RUN: xunity-opt %s --split-input-file --verify-diagnostics | filecheck %s
 
 func.func @axis_out_of_range(%x: !graph.tensor<[n, 4], f32>) {
-  // CHECK: reduction_invalid.mlir:5:3: error: graph.sum: axes 2 is out of range for rank 2
+  // CHECK: reduction_invalid.mlir:5:3: error: graph.sum: axis 2 is out of range for rank 2
   %0 = graph.sum %x axes = [2] : !graph.tensor<[n, 4], f32> -> !graph.tensor<[n], f32>
   func.return
 }
