@@ -9,11 +9,16 @@ failure into such a diagnostic.
 
 from __future__ import annotations
 
+import re
+
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation
 from xdsl.parser import Parser
-from xdsl.utils.exceptions import DiagnosticException, VerifyException
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+
+_OP_NAME = re.compile(r'^(?:[^=]*=)?\s*"?([A-Za-z_][\w$]*\.[\w.$]+)')
+"""The op name at the start of an op's text, after any `%results =`."""
 
 
 class LocatedDiagnostic(DiagnosticException):
@@ -46,7 +51,15 @@ class LocatingParser(Parser):
 
     def parse_operation(self) -> Operation:
         start = self._current_token.span
-        op = super().parse_operation()
+        try:
+            op = super().parse_operation()
+        except VerifyException as error:
+            # Type constraints checked while an op is built from its custom form
+            # raise without a location; give them the op's and name the op.
+            text = start.input.content[start.start : self.pos]
+            name = _OP_NAME.search(text)
+            prefix = f"{name.group(1)}: " if name else ""
+            raise ParseError(start, f"{prefix}{error.args[0]}") from None
         if not isinstance(op.location, FileLineColLoc):
             where = start.get_location()
             op.location = FileLineColLoc(
@@ -64,7 +77,9 @@ def verify_located(module: Operation) -> None:
             op.verify(verify_nested_ops=False)
         except VerifyException as error:
             location = op.location if isinstance(op.location, FileLineColLoc) else None
-            message = str(error.args[0]) if error.args else op.name
+            message = str(error.args[0]) if error.args else "invalid op"
+            if not message.startswith(op.name):
+                message = f"{op.name}: {message}"
             raise LocatedDiagnostic(location, message) from None
 
 

@@ -128,7 +128,7 @@ func.func @vbroadcast_element_type(%s: f16) {
 
 // The custom syntax names one type; only the generic form can disagree.
 func.func @vfma_types_differ(%a: vector<16xf32>, %b: vector<8xf32>) {
-  // CHECK: error: operand 'rhs' at position 1 does not verify:
+  // CHECK: error: cpu.vfma: operand 'rhs' at position 1 does not verify:
   // CHECK-NEXT: attribute vector<16xf32> expected from variable 'T', but got vector<8xf32>
   %r = "cpu.vfma"(%a, %b, %a) : (vector<16xf32>, vector<8xf32>, vector<16xf32>) -> vector<16xf32>
   func.return

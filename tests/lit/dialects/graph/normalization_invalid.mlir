@@ -89,8 +89,8 @@ func.func @parameter_shape_unprovable(%x: !graph.tensor<[n, d], f32>, %w: !graph
 // -----
 
 func.func @result_type_tied_to_input(%x: !graph.tensor<[n, 64], f32>) {
-  // The tie is xDSL's VarConstraint, so the message is xDSL's.
-  // CHECK: error: result 'result' at position 0 does not verify:
+  // The tie is xDSL's VarConstraint; the driver prefixes the op name.
+  // CHECK: error: graph.softmax: result 'result' at position 0 does not verify:
   // CHECK-NEXT: attribute !graph.tensor<[n, 64], f32> expected from variable 'T', but got !graph.tensor<[n, 64], f16>
   %0 = "graph.softmax"(%x) <{axis = -1 : i64}> : (!graph.tensor<[n, 64], f32>) -> !graph.tensor<[n, 64], f16>
   func.return
