@@ -21,14 +21,58 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.dead_code_elimination import RemoveUnusedOperations
 
 from xunity.dialects.graph.elementwise import AsTypeOp, NegOp
+from xunity.dialects.graph.manipulation import BroadcastToOp, PermuteDimsOp, ReshapeOp
 
 
-class RemoveAsTypeToSameType(RewritePattern):
-    """astype(x : T) -> T  ==>  x"""
+class RemoveSameTypeConversion(RewritePattern):
+    """astype / reshape / broadcast_to (x : T) -> T  ==>  x"""
 
     @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: AsTypeOp, rewriter: PatternRewriter) -> None:
+    def match_and_rewrite(
+        self, op: AsTypeOp | ReshapeOp | BroadcastToOp, rewriter: PatternRewriter
+    ) -> None:
         if op.input.type != op.result.type:
+            return
+        rewriter.replace(op, [], [op.input])
+
+
+class FoldReshapeOfReshape(RewritePattern):
+    """reshape(reshape(x) : T1) : T2  ==>  reshape(x) : T2"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter) -> None:
+        inner = op.input.owner
+        if not isinstance(inner, ReshapeOp):
+            return
+        rewriter.replace(
+            op, ReshapeOp.create(operands=[inner.input], result_types=[op.result.type])
+        )
+
+
+class ComposePermutations(RewritePattern):
+    """permute(permute(x, p), q)  ==>  permute(x, p[q]), or x when that is identity"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: PermuteDimsOp, rewriter: PatternRewriter) -> None:
+        inner = op.input.owner
+        if not isinstance(inner, PermuteDimsOp):
+            return
+        first, second = inner.axes.get_values(), op.axes.get_values()
+        rank = len(first)
+        composed = [first[axis % rank] % rank for axis in second]
+        if composed == list(range(rank)):
+            rewriter.replace(op, [], [inner.input])
+            return
+        rewriter.replace(op, PermuteDimsOp(inner.input, composed))
+
+
+class RemoveIdentityPermutation(RewritePattern):
+    """permute(x, [0, 1, ..., r-1])  ==>  x"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: PermuteDimsOp, rewriter: PatternRewriter) -> None:
+        rank = len(op.axes.get_values())
+        if [axis % rank for axis in op.axes.get_values()] != list(range(rank)):
             return
         rewriter.replace(op, [], [op.input])
 
@@ -45,8 +89,11 @@ class RemoveDoubleNegation(RewritePattern):
 
 
 SIMPLIFY_PATTERNS: tuple[type[RewritePattern], ...] = (
-    RemoveAsTypeToSameType,
+    RemoveSameTypeConversion,
     RemoveDoubleNegation,
+    FoldReshapeOfReshape,
+    ComposePermutations,
+    RemoveIdentityPermutation,
 )
 
 
