@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from xdsl.ir import Attribute, SSAValue
-from xdsl.irdl import IRDLOperation
+from xdsl.irdl import IRDLOperation, operand_def, result_def, traits_def
+from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from xunity.dialects.graph.inference import Shape, ShapeError
@@ -66,3 +67,38 @@ def infer_or_raise(op_name: str, infer: Callable[[], _Inferred]) -> _Inferred:
         return infer()
     except ShapeError as error:
         raise VerifyException(f"{op_name}: {error}") from None
+
+
+def require_same_element_type(lhs: TensorType, rhs: TensorType) -> Attribute:
+    if lhs.element_type != rhs.element_type:
+        raise ShapeError(
+            f"operand element types {lhs.element_type} and {rhs.element_type} "
+            "differ; insert graph.astype"
+        )
+    return lhs.element_type
+
+
+class BinaryTensorOp(GraphOp):
+    """Base of ops of two tensors whose result type follows from both."""
+
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = (
+        "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
+    )
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue):
+        result_type = infer_or_raise(
+            self.name, lambda: self.infer_from(tensor_type(lhs), tensor_type(rhs))
+        )
+        super().__init__(operands=[lhs, rhs], result_types=[result_type])
+
+    @classmethod
+    @abc.abstractmethod
+    def infer_from(cls, lhs: TensorType, rhs: TensorType) -> TensorType:
+        """The result type for these operand types."""
+
+    def infer_result_types(self) -> Sequence[Attribute]:
+        return [self.infer_from(tensor_type(self.lhs), tensor_type(self.rhs))]

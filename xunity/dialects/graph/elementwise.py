@@ -17,7 +17,13 @@ from xdsl.irdl import (
 )
 from xdsl.traits import Pure
 
-from xunity.dialects.graph.base import GraphOp, infer_or_raise, tensor_type
+from xunity.dialects.graph.base import (
+    BinaryTensorOp,
+    GraphOp,
+    infer_or_raise,
+    require_same_element_type,
+    tensor_type,
+)
 from xunity.dialects.graph.inference import ShapeError, broadcast_shapes
 from xunity.dialects.graph.types import (
     BOOL_TYPE,
@@ -161,22 +167,8 @@ class SinOp(UnaryElementwiseOp):
 
 
 # ------------------------------------------------------------------ binary
-class BinaryElementwiseOp(GraphOp):
+class BinaryElementwiseOp(BinaryTensorOp):
     """Base of elementwise binary ops with numpy broadcasting."""
-
-    lhs = operand_def(TensorType)
-    rhs = operand_def(TensorType)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = (
-        "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)"
-    )
-
-    def __init__(self, lhs: SSAValue, rhs: SSAValue):
-        result_type = infer_or_raise(
-            self.name, lambda: self.infer_from(tensor_type(lhs), tensor_type(rhs))
-        )
-        super().__init__(operands=[lhs, rhs], result_types=[result_type])
 
     @classmethod
     def result_element_type(cls, operand_element_type: Attribute) -> Attribute:
@@ -184,16 +176,9 @@ class BinaryElementwiseOp(GraphOp):
 
     @classmethod
     def infer_from(cls, lhs: TensorType, rhs: TensorType) -> TensorType:
-        if lhs.element_type != rhs.element_type:
-            raise ShapeError(
-                f"operand element types {lhs.element_type} and {rhs.element_type} "
-                "differ; insert graph.astype"
-            )
+        element_type = require_same_element_type(lhs, rhs)
         shape = broadcast_shapes(lhs.shape, rhs.shape)
-        return TensorType(shape, cls.result_element_type(lhs.element_type))
-
-    def infer_result_types(self) -> Sequence[Attribute]:
-        return [self.infer_from(tensor_type(self.lhs), tensor_type(self.rhs))]
+        return TensorType(shape, cls.result_element_type(element_type))
 
 
 @irdl_op_definition
