@@ -48,7 +48,14 @@ def _graph_simplify() -> type[ModulePass]:
     return GraphSimplifyPass
 
 
+def _graph_legalize() -> type[ModulePass]:
+    from xunity.transforms.graph_legalize import GraphLegalizePass
+
+    return GraphLegalizePass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "graph-legalize": _graph_legalize,
     "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,
 }

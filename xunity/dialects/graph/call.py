@@ -92,13 +92,16 @@ class CallTirOp(IRDLOperation):
             raise VerifyException(f"{self.name}: callee {symbol} not found")
         if not isinstance(callee, FuncOp):
             return
+        # Kernels take their shape variables as leading index arguments; the
+        # caller binds those, so only the buffers pair with tensors.
         params = callee.function_type.inputs.data
-        if not all(isinstance(p, MemRefType) for p in params):
+        buffers = [p for p in params if isinstance(p, MemRefType)]
+        if not buffers:
             return
         passed = len(self.args) + len(self.outputs)
-        if len(params) != passed:
+        if len(buffers) != passed:
             raise VerifyException(
-                f"{self.name}: callee {symbol} takes {len(params)} buffers, but the "
+                f"{self.name}: callee {symbol} takes {len(buffers)} buffers, but the "
                 f"call passes {len(self.args)} inputs + {len(self.outputs)} outputs"
             )
 

@@ -1,0 +1,14 @@
+"""Kernel definitions of graph ops: one table, op class -> rule.
+
+Each family module exports `RULES`; adding an op's kernel is one entry plus
+its rule.  `graph-legalize` (xunity/transforms/graph_legalize.py) applies them.
+"""
+
+from xdsl.ir import Operation
+
+from xunity.legalize import elementwise
+from xunity.legalize.kernel_builder import LegalizeRule
+
+LEGALIZE_RULES: dict[type[Operation], LegalizeRule] = {
+    **elementwise.RULES,
+}

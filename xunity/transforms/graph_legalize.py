@@ -1,0 +1,91 @@
+"""`graph-legalize`: every graph op becomes a call of a tir kernel.
+
+Each op gets a kernel built by its rule in `xunity.legalize.LEGALIZE_RULES`
+and is replaced by `graph.call_tir @kernel(operands)`.  Structurally equal
+kernels (same op, same operand types) are built once.  Ops that stay at the
+graph level — constants, weights and calls — are left alone; any other op
+without a rule fails the pass, and all such ops are listed in one error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, SymbolRefAttr
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+from xdsl.utils.exceptions import PassFailedException
+
+from xunity.dialects.graph.call import CallPackedOp, CallTirOp
+from xunity.dialects.graph.creation import ConstantOp, WeightOp
+from xunity.dialects.graph.types import TensorType
+from xunity.legalize import LEGALIZE_RULES
+from xunity.legalize.kernel_builder import KernelBuilder
+
+GRAPH_LEVEL_OPS = (ConstantOp, WeightOp, CallTirOp, CallPackedOp)
+"""Ops that stay in the graph function and are lowered with it."""
+
+
+def _where(op: Operation) -> str:
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}: "
+    return ""
+
+
+def _graph_ops(module: ModuleOp) -> list[Operation]:
+    return [
+        op
+        for op in module.walk()
+        if op.dialect_name() == "graph" and not isinstance(op, GRAPH_LEVEL_OPS)
+    ]
+
+
+@dataclass(frozen=True)
+class GraphLegalizePass(ModulePass):
+    """Replace graph ops by graph.call_tir of generated tir kernels."""
+
+    name = "graph-legalize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        ops = _graph_ops(op)
+        missing = [o for o in ops if type(o) not in LEGALIZE_RULES]
+        if missing:
+            lines = [f"{_where(o)}{o.name}" for o in missing]
+            raise PassFailedException(
+                "graph-legalize: no kernel for "
+                f"{len(missing)} op(s):\n  " + "\n  ".join(lines)
+            )
+        kernels: dict[str, func.FuncOp] = {}
+        for graph_op in ops:
+            callee = self._kernel_for(graph_op, kernels)
+            call = CallTirOp(
+                SymbolRefAttr(callee.sym_name),
+                graph_op.operands,
+                [r.type for r in graph_op.results],
+            )
+            Rewriter.replace_op(graph_op, call)
+        for kernel in kernels.values():
+            op.body.block.add_op(kernel)
+
+    @staticmethod
+    def _kernel_for(
+        graph_op: Operation, kernels: dict[str, func.FuncOp]
+    ) -> func.FuncOp:
+        # Same op and operand/result types => same kernel.
+        key = "|".join(
+            [graph_op.name, str(graph_op.properties)]
+            + [str(t) for t in (*graph_op.operand_types, *graph_op.result_types)]
+        )
+        if key in kernels:
+            return kernels[key]
+        inputs = [t for t in graph_op.operand_types if isinstance(t, TensorType)]
+        outputs = [t for t in graph_op.result_types if isinstance(t, TensorType)]
+        name = f"{graph_op.name.replace('.', '_')}_{len(kernels)}"
+        builder = KernelBuilder(name, inputs, outputs)
+        LEGALIZE_RULES[type(graph_op)](graph_op, builder)
+        kernels[key] = builder.finish()
+        return kernels[key]
