@@ -224,6 +224,8 @@ RUNTIME_FUNCTIONS: dict[str, RuntimeFunction] = {
     # int32_t XUParallelLaunch(int32_t (*fn)(int64_t begin, int64_t end,
     #     void* closure), void* closure, int64_t lb, int64_t ub, int64_t num_tasks)
     "XUParallelLaunch": RuntimeFunction((_PTR, _PTR, _I64, _I64, _I64), (_I32,)),
+    # void XUCopy(void* dst, const void* src, int64_t nbytes)
+    "XUCopy": RuntimeFunction((_PTR, _PTR, _I64), ()),
     # void XUSetLastError(const char* message)
     "XUSetLastError": RuntimeFunction((_PTR,), ()),
 }

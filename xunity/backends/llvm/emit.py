@@ -12,17 +12,43 @@ from xdsl.backend.llvm.convert import convert_module
 from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp
 
+from xunity.backends.llvm.packed import PackedArg, PackedSignature, add_packed_function
 from xunity.backends.llvm.target import HostTarget
+from xunity.dialects.cpu import PackedFuncOp
 
 _KEPT_LINKAGES = {"internal", "private", "linkonce_odr", "weak_odr"}
 
 
+def packed_signatures(module: ModuleOp) -> list[PackedSignature]:
+    """What each `cpu.packed_func` of the module declares."""
+    return [
+        PackedSignature(
+            op.sym_name.data,
+            op.callee.root_reference.data,
+            tuple(PackedArg(a.arg_name.data, a.element_type, a.shape) for a in op.args),
+        )
+        for op in module.ops
+        if isinstance(op, PackedFuncOp)
+    ]
+
+
 def emit_llvm_ir(module: ModuleOp, target: HostTarget | None = None) -> str:
-    """The module as LLVM IR text with the host's triple and data layout."""
+    """The module as LLVM IR text with the host's triple and data layout.
+
+    `cpu.packed_func` declarations become generated `__tvm_ffi_<name>` entry
+    points; every other top-level op must already be in the llvm dialect.
+    """
     target = target or HostTarget.detect()
+    signatures = packed_signatures(module)
+    module = module.clone()
+    for op in [op for op in module.ops if isinstance(op, PackedFuncOp)]:
+        op.detach()
+        op.erase()
     llvm_module = convert_module(
         module, fallback_target_triple=target.triple, data_layout=target.data_layout
     )
+    for signature in signatures:
+        add_packed_function(llvm_module, signature)
     for op in module.ops:
         if not isinstance(op, llvm.FuncOp) or op.linkage is None:
             continue

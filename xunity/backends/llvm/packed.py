@@ -1,0 +1,320 @@
+"""Packed entry points: the apache-tvm-ffi C ABI in front of compiled functions.
+
+    int32_t __tvm_ffi_<name>(void* self, const TVMFFIAny* args,
+                             int32_t num_args, TVMFFIAny* result);
+
+The wrapper is generated with llvmlite's IR builder into the module being
+compiled, from a `PackedSignature` (what `cpu.packed_func` declares).  It
+validates every argument before touching its data — argument count, tensor
+type index, non-null data, CPU device, rank and dtype first, then every
+dimension (constants, and shape variables bound from their first whole-dim
+occurrence), then compact strides — and on the first failure formats a
+message like `main: argument 2 (w): expected shape [1024, n] where n = 5,
+got [1024, 7]` into the runtime's error buffer and returns -1.  Only then does
+it call the wrapped function with the shape variables (sorted by name) and
+each tensor's data pointer (plus byte_offset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from llvmlite import ir
+from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
+from xdsl.ir import Attribute
+
+from xunity.backends.llvm.runtime import ERROR_BUFFER_SIZE, declare_runtime, libc
+from xunity.symbolic import SymExpr, Var
+
+_I8, _I16, _I32, _I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
+_PTR = _I8.as_pointer()
+
+TVM_FFI_DLTENSOR_PTR = 7
+TVM_FFI_TENSOR = 70
+TVM_FFI_OBJECT_HEADER_BYTES = 24
+DL_CPU = 1
+ANY_BYTES = 16
+DLTENSOR_DATA, DLTENSOR_DEVICE, DLTENSOR_NDIM, DLTENSOR_DTYPE = 0, 8, 16, 20
+DLTENSOR_SHAPE, DLTENSOR_STRIDES, DLTENSOR_BYTE_OFFSET = 24, 32, 40
+
+
+def dlpack_dtype(element_type: Attribute) -> tuple[int, int, str]:
+    """(DLPack type code, bits, name) of a graph element type."""
+    if isinstance(element_type, Float32Type):
+        return 2, 32, "float32"
+    if isinstance(element_type, Float16Type):
+        return 2, 16, "float16"
+    if isinstance(element_type, BFloat16Type):
+        return 4, 16, "bfloat16"
+    if isinstance(element_type, IntegerType):
+        width = element_type.width.data
+        if width == 1:
+            return 6, 8, "bool"
+        if width in (8, 32, 64) and element_type.signedness.data.name == "SIGNLESS":
+            return 0, width, f"int{width}"
+    raise ValueError(f"no DLPack dtype for element type {element_type}")
+
+
+@dataclass(frozen=True)
+class PackedArg:
+    name: str
+    element_type: Attribute
+    shape: tuple[SymExpr, ...]
+
+    def shape_text(self) -> str:
+        return "[" + ", ".join(str(d) for d in self.shape) + "]"
+
+
+@dataclass(frozen=True)
+class PackedSignature:
+    """A packed function: public name, wrapped function, tensor arguments."""
+
+    name: str
+    callee: str
+    args: tuple[PackedArg, ...]
+
+    @property
+    def shape_vars(self) -> list[str]:
+        names: set[str] = set()
+        for arg in self.args:
+            for dim in arg.shape:
+                names |= dim.free_vars()
+        return sorted(names)
+
+    def binding_sites(self) -> dict[str, tuple[int, int]]:
+        """Where each shape variable is read: its first whole-dim occurrence."""
+        sites: dict[str, tuple[int, int]] = {}
+        for index, arg in enumerate(self.args):
+            for axis, dim in enumerate(arg.shape):
+                for var in dim.free_vars():
+                    if dim == SymExpr.of(var):
+                        sites.setdefault(var, (index, axis))
+        unbound = set(self.shape_vars) - set(sites)
+        if unbound:
+            raise ValueError(
+                f"{self.name}: shape variables {sorted(unbound)} never appear as a "
+                "whole dimension of an argument, so they cannot be bound"
+            )
+        return sites
+
+
+class _WrapperBuilder:
+    """Emits one packed wrapper; every check branches to its own error block."""
+
+    def __init__(
+        self, module: ir.Module, signature: PackedSignature, callee: ir.Function
+    ):
+        self.module = module
+        self.sig = signature
+        self.callee = callee
+        fn_type = ir.FunctionType(_I32, [_PTR, _PTR, _I32, _PTR])
+        self.fn = ir.Function(module, fn_type, name=f"__tvm_ffi_{signature.name}")
+        self.fn.args[1].name = "args"
+        self.fn.args[2].name = "num_args"
+        self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
+        self._strings = 0
+
+    # ----------------------------------------------------------- helpers
+    def _cstring(self, text: str) -> ir.Value:
+        data = bytearray(text.encode()) + b"\0"
+        array_type = ir.ArrayType(_I8, len(data))
+        self._strings += 1
+        name = f".str.{self.sig.name}.{self._strings}"
+        var = ir.GlobalVariable(self.module, array_type, name=name)
+        var.linkage = "private"
+        var.global_constant = True
+        var.initializer = ir.Constant(array_type, data)
+        return self.b.bitcast(var, _PTR)
+
+    def _field(self, base: ir.Value, offset: int, value_type: ir.Type) -> ir.Value:
+        address = self.b.gep(base, [_I64(offset)])
+        return self.b.load(self.b.bitcast(address, value_type.as_pointer()))
+
+    def _fail_unless(
+        self, condition: ir.Value, fmt: str, values: Sequence[ir.Value]
+    ) -> None:
+        """If `condition` is false: format the message, return -1."""
+        error = self.fn.append_basic_block("error")
+        ok = self.fn.append_basic_block("ok")
+        self.b.cbranch(condition, ok, error)
+        self.b.position_at_end(error)
+        buffer = self.b.call(declare_runtime(self.module, "XUErrorBuffer"), [])
+        self.b.call(
+            libc(self.module, "snprintf"),
+            [buffer, _I64(ERROR_BUFFER_SIZE), self._cstring(fmt), *values],
+        )
+        self.b.ret(_I32(-1))
+        self.b.position_at_end(ok)
+
+    def _prefix(self, index: int) -> str:
+        arg = self.sig.args[index]
+        return f"{self.sig.name}: argument {index} ({arg.name})"
+
+    # ----------------------------------------------------------- checks
+    def build(self) -> None:
+        b, sig = self.b, self.sig
+        count = len(sig.args)
+        self._fail_unless(
+            b.icmp_signed("==", self.fn.args[2], _I32(count)),
+            f"{sig.name}: expected {count} arguments, got %d",
+            [self.fn.args[2]],
+        )
+        tensors = [self._tensor(index) for index in range(count)]
+        shapes = [self._field(t, DLTENSOR_SHAPE, _I64.as_pointer()) for t in tensors]
+        dims = [
+            [b.load(b.gep(shape, [_I64(axis)])) for axis in range(len(arg.shape))]
+            for shape, arg in zip(shapes, sig.args, strict=True)
+        ]
+        values = {
+            var: dims[index][axis] for var, (index, axis) in sig.binding_sites().items()
+        }
+        for index, arg in enumerate(sig.args):
+            self._check_shape(index, arg, dims[index], values)
+        for index, tensor in enumerate(tensors):
+            self._check_strides(index, tensor, dims[index])
+        data = []
+        for tensor in tensors:
+            base = self._field(tensor, DLTENSOR_DATA, _PTR)
+            offset = self._field(tensor, DLTENSOR_BYTE_OFFSET, _I64)
+            data.append(b.gep(base, [offset]))
+        b.call(self.callee, [values[v] for v in sig.shape_vars] + data)
+        b.ret(_I32(0))
+
+    def _tensor(self, index: int) -> ir.Value:
+        """Validate argument `index` up to its dtype; returns its DLTensor*."""
+        b, arg = self.b, self.sig.args[index]
+        prefix = self._prefix(index)
+        any_base = b.gep(self.fn.args[1], [_I64(index * ANY_BYTES)])
+        type_index = self._field(any_base, 0, _I32)
+        is_ptr = b.icmp_signed("==", type_index, _I32(TVM_FFI_DLTENSOR_PTR))
+        is_object = b.icmp_signed("==", type_index, _I32(TVM_FFI_TENSOR))
+        self._fail_unless(
+            b.or_(is_ptr, is_object),
+            f"{prefix}: expected a tensor, got an FFI value of type index %d",
+            [type_index],
+        )
+        handle = self._field(any_base, 8, _PTR)
+        tensor = b.select(
+            is_ptr, handle, b.gep(handle, [_I64(TVM_FFI_OBJECT_HEADER_BYTES)])
+        )
+        data = self._field(tensor, DLTENSOR_DATA, _PTR)
+        self._fail_unless(
+            b.icmp_unsigned("!=", data, ir.Constant(_PTR, None)),
+            f"{prefix}: data pointer is null",
+            [],
+        )
+        device = self._field(tensor, DLTENSOR_DEVICE, _I32)
+        self._fail_unless(
+            b.icmp_signed("==", device, _I32(DL_CPU)),
+            f"{prefix}: expected a CPU tensor, got device type %d",
+            [device],
+        )
+        ndim = self._field(tensor, DLTENSOR_NDIM, _I32)
+        rank = len(arg.shape)
+        self._fail_unless(
+            b.icmp_signed("==", ndim, _I32(rank)),
+            f"{prefix}: expected rank {rank} {arg.shape_text()}, got rank %d",
+            [ndim],
+        )
+        code, bits, dtype_name = dlpack_dtype(arg.element_type)
+        dtype = self._field(tensor, DLTENSOR_DTYPE, _I32)
+        expected = code | (bits << 8) | (1 << 16)
+        self._fail_unless(
+            b.icmp_unsigned("==", dtype, _I32(expected)),
+            f"{prefix}: expected dtype {dtype_name}, got DLPack code %d bits %d "
+            "lanes %d",
+            [
+                b.and_(dtype, _I32(0xFF)),
+                b.and_(b.lshr(dtype, _I32(8)), _I32(0xFF)),
+                b.lshr(dtype, _I32(16)),
+            ],
+        )
+        return tensor
+
+    def _check_shape(
+        self,
+        index: int,
+        arg: PackedArg,
+        dims: list[ir.Value],
+        values: dict[str, ir.Value],
+    ) -> None:
+        b = self.b
+        ok: ir.Value = ir.Constant(ir.IntType(1), 1)
+        for dim, actual in zip(arg.shape, dims, strict=True):
+            expected = self._evaluate(dim, values)
+            ok = b.and_(ok, b.icmp_signed("==", actual, expected))
+        variables = sorted(set().union(*(d.free_vars() for d in arg.shape)))
+        where = ""
+        if variables:
+            where = " where " + ", ".join(f"{v} = %lld" for v in variables)
+        got = "[" + ", ".join("%lld" for _ in dims) + "]"
+        expected = f"expected shape {arg.shape_text()}{where}"
+        self._fail_unless(
+            ok,
+            f"{self._prefix(index)}: {expected}, got {got}",
+            [values[v] for v in variables] + dims,
+        )
+
+    def _evaluate(self, expr: SymExpr, values: dict[str, ir.Value]) -> ir.Value:
+        """An i64 value of `expr` from the bound shape variables."""
+        b = self.b
+        total: ir.Value = _I64(0)
+        for monomial, coefficient in expr.terms:
+            term: ir.Value = _I64(coefficient)
+            for atom in monomial:
+                if isinstance(atom, Var):
+                    factor = values[atom.name]
+                else:
+                    numerator = self._evaluate(atom.numerator, values)
+                    factor = self._divide(atom.kind, numerator, atom.divisor)
+                term = b.mul(term, factor)
+            total = b.add(total, term)
+        return total
+
+    def _divide(self, kind: str, value: ir.Value, divisor: int) -> ir.Value:
+        b = self.b
+        d = _I64(divisor)
+        if kind == "mod":
+            rem = b.srem(value, d)
+            return b.select(b.icmp_signed("<", rem, _I64(0)), b.add(rem, d), rem)
+        if kind == "ceildiv":
+            value = b.add(value, _I64(divisor - 1))
+        quotient = b.sdiv(value, d)
+        # sdiv truncates; floor for negative numerators
+        needs_fix = b.and_(
+            b.icmp_signed("<", value, _I64(0)),
+            b.icmp_signed("!=", b.mul(quotient, d), value),
+        )
+        return b.select(needs_fix, b.sub(quotient, _I64(1)), quotient)
+
+    def _check_strides(
+        self, index: int, tensor: ir.Value, dims: list[ir.Value]
+    ) -> None:
+        """Null strides, or row-major compact ones (size-1 dims may have any stride)."""
+        b = self.b
+        strides = self._field(tensor, DLTENSOR_STRIDES, _I64.as_pointer())
+        is_null = b.icmp_unsigned("==", strides, ir.Constant(_I64.as_pointer(), None))
+        with b.if_then(b.not_(is_null)):
+            expected: ir.Value = _I64(1)
+            for axis in reversed(range(len(dims))):
+                stride = b.load(b.gep(strides, [_I64(axis)]))
+                unit = b.icmp_signed("==", dims[axis], _I64(1))
+                good = b.or_(unit, b.icmp_signed("==", stride, expected))
+                self._fail_unless(
+                    good,
+                    f"{self._prefix(index)}: strides are not compact row-major "
+                    f"(axis {axis} has stride %lld, expected %lld)",
+                    [stride, expected],
+                )
+                expected = b.mul(expected, dims[axis])
+
+
+def add_packed_function(module: ir.Module, signature: PackedSignature) -> None:
+    """Add `__tvm_ffi_<name>` wrapping `signature.callee` (already in `module`)."""
+    callee = module.get_global(signature.callee)
+    if not isinstance(callee, ir.Function):
+        raise ValueError(
+            f"{signature.name}: wrapped function {signature.callee} is missing"
+        )
+    _WrapperBuilder(module, signature, callee).build()

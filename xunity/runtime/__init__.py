@@ -1,0 +1,1 @@
+"""Running compiled code: DLPack tensors, packed-function calls, executables."""
