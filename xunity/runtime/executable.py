@@ -72,8 +72,11 @@ class PackedFunction:
         address: int,
         signature: Signature | None,
         last_error: Callable[[], bytes | None],
+        owner: object,
     ):
         self.name = name
+        self._owner = owner
+        """Keeps the JIT engine, and so this function's code, alive."""
         self.signature = signature
         self._fn = PackedCFunc(address)
         self._last_error = last_error
@@ -126,7 +129,7 @@ class Executable:
         last_error = ctypes.CFUNCTYPE(ctypes.c_char_p)(engine.address("XUGetLastError"))
         self._functions = {
             name: PackedFunction(
-                name, engine.address(f"__tvm_ffi_{name}"), sig, last_error
+                name, engine.address(f"__tvm_ffi_{name}"), sig, last_error, engine
             )
             for name, sig in functions.items()
         }
