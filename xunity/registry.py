@@ -29,10 +29,17 @@ def _cpu() -> Dialect:
     return Cpu
 
 
+def _llvm_extra() -> Dialect:
+    from xunity.dialects.llvm_extra import LlvmExtra
+
+    return LlvmExtra
+
+
 DIALECTS: dict[str, Callable[[], Dialect]] = {
     "graph": _graph,
     "tir": _tir,
     "cpu": _cpu,
+    "llvm_extra": _llvm_extra,
 }
 
 
@@ -54,7 +61,63 @@ def _graph_legalize() -> type[ModulePass]:
     return GraphLegalizePass
 
 
+def _convert_tir_to_cpu() -> type[ModulePass]:
+    from xunity.transforms.convert_tir_to_cpu import ConvertTirToCpuPass
+
+    return ConvertTirToCpuPass
+
+
+def _convert_graph_to_cpu() -> type[ModulePass]:
+    from xunity.transforms.convert_graph_to_cpu import ConvertGraphToCpuPass
+
+    return ConvertGraphToCpuPass
+
+
+def _convert_arith_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_arith_to_llvm import ConvertArithToLlvmPass
+
+    return ConvertArithToLlvmPass
+
+
+def _convert_math_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_math_to_llvm import ConvertMathToLlvmPass
+
+    return ConvertMathToLlvmPass
+
+
+def _convert_cf_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_cf_to_llvm import ConvertCfToLlvmPass
+
+    return ConvertCfToLlvmPass
+
+
+def _convert_func_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_func_to_llvm import ConvertFuncToLlvmPass
+
+    return ConvertFuncToLlvmPass
+
+
+def _convert_cpu_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_cpu_to_llvm import ConvertCpuToLlvmPass
+
+    return ConvertCpuToLlvmPass
+
+
+def _convert_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.convert_to_llvm import ConvertToLlvmPass
+
+    return ConvertToLlvmPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "convert-arith-to-llvm": _convert_arith_to_llvm,
+    "convert-cf-to-llvm": _convert_cf_to_llvm,
+    "convert-cpu-to-llvm": _convert_cpu_to_llvm,
+    "convert-func-to-llvm": _convert_func_to_llvm,
+    "convert-math-to-llvm": _convert_math_to_llvm,
+    "convert-to-llvm": _convert_to_llvm,
+    "convert-graph-to-cpu": _convert_graph_to_cpu,
+    "convert-tir-to-cpu": _convert_tir_to_cpu,
     "graph-legalize": _graph_legalize,
     "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,

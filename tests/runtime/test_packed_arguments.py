@@ -17,7 +17,7 @@ from xunity.context import make_context
 from xunity.diagnostics import parse_module
 from xunity.runtime.executable import Executable, PackedFunction, XunityError
 
-# y = 2 * x over n * 4 floats, wrapped as `scale(x: f32[n, 4], w: f32[4, n], y: f32[n, 4])`
+# y = 2 * x over n * 4 floats, as `scale(x: f32[n, 4], w: f32[4, n], y: f32[n, 4])`
 MODULE = """
 llvm.func @scale_impl(%n: i64, %x: !llvm.ptr, %w: !llvm.ptr, %y: !llvm.ptr) {
   %c0 = llvm.mlir.constant(0 : i64) : i64

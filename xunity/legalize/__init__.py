@@ -6,9 +6,25 @@ its rule.  `graph-legalize` (xunity/transforms/graph_legalize.py) applies them.
 
 from xdsl.ir import Operation
 
-from xunity.legalize import elementwise
+from xunity.legalize import (
+    attention,
+    conv,
+    creation,
+    elementwise,
+    linalg,
+    manipulation,
+    normalization,
+    reduction,
+)
 from xunity.legalize.kernel_builder import LegalizeRule
 
 LEGALIZE_RULES: dict[type[Operation], LegalizeRule] = {
+    **conv.RULES,
+    **attention.RULES,
     **elementwise.RULES,
+    **reduction.RULES,
+    **normalization.RULES,
+    **linalg.RULES,
+    **manipulation.RULES,
+    **creation.RULES,
 }

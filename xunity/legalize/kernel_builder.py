@@ -45,7 +45,8 @@ from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import tir
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
-from xunity.symbolic import DivAtom, SymExpr, Var
+from xunity.symbolic import SymExpr, product
+from xunity.transforms.sym_values import SymValues
 
 _HALF_TYPES = (Float16Type, BFloat16Type)
 
@@ -260,7 +261,9 @@ class KernelBuilder:
         self._prologue = Emitter(Builder(InsertPoint.at_end(entry)))
         self._main = Block()
         self.emitter = Emitter(Builder(InsertPoint.at_end(self._main)))
-        self._dims: dict[SymExpr, SSAValue] = {}
+        self._dim_values = SymValues(
+            self._prologue.builder, self.shape_vars, IndexType()
+        )
         self.zero = self.dim(SymExpr.of(0))
         self._block_count = 0
         self._scratch: list[Buffer] = []
@@ -268,32 +271,7 @@ class KernelBuilder:
     # ----------------------------------------------------------- dims
     def dim(self, expr: SymExpr | int) -> SSAValue:
         """The index value of a symbolic dim, computed once in the prologue."""
-        expr = SymExpr.of(expr)
-        if expr in self._dims:
-            return self._dims[expr]
-        p = self._prologue
-        value = None
-        for monomial, coefficient in expr.terms:
-            term = p.index(coefficient) if not monomial or coefficient != 1 else None
-            for atom in monomial:
-                factor = self._atom(atom)
-                term = factor if term is None else p.mul(term, factor)
-            assert term is not None
-            value = term if value is None else p.add(value, term)
-        self._dims[expr] = value if value is not None else p.index(0)
-        return self._dims[expr]
-
-    def _atom(self, atom: Var | DivAtom) -> SSAValue:
-        if isinstance(atom, Var):
-            return self.shape_vars[atom.name]
-        numerator = self.dim(atom.numerator)
-        divisor = self.dim(SymExpr.of(atom.divisor))
-        op = {
-            "floordiv": arith.FloorDivSIOp,
-            "ceildiv": arith.CeilDivSIOp,
-            "mod": arith.RemSIOp,
-        }[atom.kind]
-        return self._prologue.emit(op(numerator, divisor))
+        return self._dim_values(expr)
 
     # ----------------------------------------------------------- scratch
     def scratch(self, shape: Sequence[SymExpr], element_type: Attribute) -> Buffer:
@@ -413,3 +391,59 @@ class LegalizeError(PassFailedException):
 
 LegalizeRule = Callable[[Operation, KernelBuilder], None]
 """Fills a KernelBuilder for one op: reads its inputs, writes its outputs."""
+
+
+def reduce_into(
+    kb: KernelBuilder,
+    out: Buffer,
+    reduce_extents: Sequence[SymExpr],
+    init: Callable[[Emitter, list[SSAValue]], SSAValue],
+    update: Callable[[Emitter, list[SSAValue], list[SSAValue], SSAValue], SSAValue],
+    finalize: Callable[[Emitter, SSAValue], SSAValue] | None = None,
+    name: str = "reduce",
+) -> None:
+    """`kb.reduce` with an accumulator in the compute type and an optional final map.
+
+    f16/bf16 outputs accumulate in an f32 scratch buffer, so that a sum does
+    not round to 16 bits at every step; `finalize` maps each accumulated value
+    to the stored one (e.g. divides by the element count for a mean).
+    """
+    acc_type = compute_type(out.element_type)
+    acc = out if acc_type == out.element_type else kb.scratch(out.shape, acc_type)
+    kb.reduce(acc, reduce_extents, init, update, name=name)
+    if acc is out and finalize is None:
+        return
+    final = finalize if finalize is not None else (lambda e, value: value)
+    kb.compute(out, lambda e, ivs: final(e, e.load(acc, ivs)), name=f"{name}_final")
+
+
+def element_count(e: Emitter, kb: KernelBuilder, dims: Sequence[SymExpr]) -> SSAValue:
+    """The product of `dims` as an f32 value (the divisor of a mean)."""
+    count = e.emit(arith.IndexCastOp(kb.dim(product(dims)), IntegerType(64)))
+    return e.cast(count, f32)
+
+
+@contextmanager
+def run_once_if(
+    kb: KernelBuilder, extent: SymExpr, positive: bool = True
+) -> Iterator[None]:
+    """Build a body that runs once if `extent` >= 1 at run time (else if it is <= 0).
+
+    tir has no `if`: the guard is a loop of min(max(extent, 0), 1) trips (one
+    minus that when not `positive`), so the body stays plain tir.  Gathers use
+    it so that an empty source is never read.
+    """
+    e = kb.emitter
+    one = kb.dim(1)
+    trips = e.minimum(e.maximum(kb.dim(extent), kb.zero), one)
+    if not positive:
+        trips = e.sub(one, trips)
+    loop = tir.ForOp(kb.zero, trips, one)
+    e.builder.insert(loop)
+    assert loop.body.block.last_op is not None
+    saved = kb.emitter
+    kb.emitter = Emitter(Builder(InsertPoint.before(loop.body.block.last_op)))
+    try:
+        yield
+    finally:
+        kb.emitter = saved
