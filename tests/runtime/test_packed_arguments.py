@@ -39,7 +39,9 @@ llvm.func @scale_impl(%n: i64, %x: !llvm.ptr, %w: !llvm.ptr, %y: !llvm.ptr) {
 ^exit:
   llvm.return
 }
-cpu.packed_func @scale wraps @scale_impl args = [#cpu.arg<"x", f32, [n, 4]>, #cpu.arg<"w", f32, [4, n]>, #cpu.arg<"y", f32, [n, 4]>]
+cpu.packed_func @scale wraps @scale_impl args = [
+  #cpu.arg<"x", f32, [n, 4]>, #cpu.arg<"w", f32, [4, n]>, #cpu.arg<"y", f32, [n, 4]>
+]
 """
 
 
@@ -80,11 +82,13 @@ def test_zero_size_tensors_run(scale: PackedFunction) -> None:
         ),
         (
             (_f32(3, 5), _f32(4, 3), _f32(3, 4)),
-            r"^scale: argument 0 \(x\): expected shape \[n, 4\] where n = 3, got \[3, 5\]$",
+            r"^scale: argument 0 \(x\): expected shape \[n, 4\] where n = 3, "
+            r"got \[3, 5\]$",
         ),
         (
             (_f32(3, 4), _f32(4, 7), _f32(3, 4)),
-            r"^scale: argument 1 \(w\): expected shape \[4, n\] where n = 3, got \[4, 7\]$",
+            r"^scale: argument 1 \(w\): expected shape \[4, n\] where n = 3, "
+            r"got \[4, 7\]$",
         ),
         (
             (_f32(3, 4), "w", _f32(3, 4)),
