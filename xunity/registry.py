@@ -109,7 +109,14 @@ def _convert_to_llvm() -> type[ModulePass]:
     return ConvertToLlvmPass
 
 
+def _xunity_lower_to_llvm() -> type[ModulePass]:
+    from xunity.transforms.xunity_lower_to_llvm import XunityLowerToLlvmPass
+
+    return XunityLowerToLlvmPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "xunity-lower-to-llvm": _xunity_lower_to_llvm,
     "convert-arith-to-llvm": _convert_arith_to_llvm,
     "convert-cf-to-llvm": _convert_cf_to_llvm,
     "convert-cpu-to-llvm": _convert_cpu_to_llvm,

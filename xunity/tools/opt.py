@@ -15,6 +15,7 @@ from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from xunity.diagnostics import LocatingParser, verify_located
@@ -53,9 +54,19 @@ class XunityOptMain(xDSLOptMain):
             if name not in self.ctx.registered_dialect_names:
                 self.ctx.register_dialect(name, factory)
 
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+        self.available_targets["llvm"] = _host_llvm_target
+
     def register_all_passes(self) -> None:
         super().register_all_passes()
         self.available_passes.update(PASSES)
+
+
+def _host_llvm_target() -> type[Target]:
+    from xunity.backends.llvm.opt_target import HostLLVMTarget
+
+    return HostLLVMTarget
 
 
 def format_parse_error(error: ParseError) -> str:

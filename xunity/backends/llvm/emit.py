@@ -8,6 +8,7 @@ would export every helper and block inlining decisions).
 
 from __future__ import annotations
 
+from llvmlite import ir
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp
@@ -50,9 +51,15 @@ def emit_llvm_ir(module: ModuleOp, target: HostTarget | None = None) -> str:
     for signature in signatures:
         add_packed_function(llvm_module, signature)
     for op in module.ops:
-        if not isinstance(op, llvm.FuncOp) or op.linkage is None:
-            continue
-        linkage = op.linkage.linkage.data
-        if linkage in _KEPT_LINKAGES and op.body.blocks:
-            llvm_module.get_global(op.sym_name.data).linkage = linkage
+        if isinstance(op, llvm.FuncOp) and op.body.blocks:
+            _restore_function_details(op, llvm_module.get_global(op.sym_name.data))
     return str(llvm_module)
+
+
+def _restore_function_details(op: llvm.FuncOp, function: ir.Function) -> None:
+    """Linkage and argument names, which the converter drops."""
+    if op.linkage is not None and op.linkage.linkage.data in _KEPT_LINKAGES:
+        function.linkage = op.linkage.linkage.data
+    for arg, llvm_arg in zip(op.body.blocks[0].args, function.args, strict=False):
+        if arg.name_hint:
+            llvm_arg.name = arg.name_hint
