@@ -3,7 +3,7 @@
 
 // CHECK: target datalayout = "e-
 // CHECK: define void @"double_impl"(i64 %"n", ptr %"x", ptr %"y")
-// CHECK: define i32 @"__tvm_ffi_double"(ptr %".1", ptr %"args", i32 %"num_args", ptr %".4")
+// CHECK: define i32 @"__tvm_ffi_double"({{.*}} %"self", {{.*}} %"args", i32 %"num_args", {{.*}} %"result")
 // CHECK: double: argument 1 (y): expected shape [n, 4] where n = %lld, got [%lld, %lld]
 llvm.func @double_impl(%n: i64, %x: !llvm.ptr, %y: !llvm.ptr) {
   llvm.return

@@ -110,8 +110,10 @@ class _WrapperBuilder:
         self.callee = callee
         fn_type = ir.FunctionType(_I32, [_PTR, _PTR, _I32, _PTR])
         self.fn = ir.Function(module, fn_type, name=f"__tvm_ffi_{signature.name}")
+        self.fn.args[0].name = "self"
         self.fn.args[1].name = "args"
         self.fn.args[2].name = "num_args"
+        self.fn.args[3].name = "result"
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self._strings = 0
 
