@@ -43,7 +43,7 @@ from xunity.dialects.cpu import ArgAttr, PackedFuncOp, RuntimeCallOp
 from xunity.dialects.graph.call import CallTirOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
-from xunity.symbolic import product
+from xunity.symbolic import SymExpr, product
 from xunity.transforms.sym_values import SymValues
 
 ALIGN_BYTES = 64
@@ -230,6 +230,18 @@ class _EntryBuilder:
         return address.results[0]
 
 
+def _all_shape_vars_whole(tensors: list[TensorType]) -> bool:
+    """Whether every shape variable is some tensor's whole dim (so it can be read)."""
+    whole = {
+        var
+        for t in tensors
+        for d in t.shape
+        for var in d.free_vars()
+        if d == SymExpr.of(var)
+    }
+    return set(shape_vars_of(tensors)) <= whole
+
+
 def _kernel_packed_funcs(
     module: ModuleOp, kernels: dict[str, func.FuncOp]
 ) -> list[PackedFuncOp]:
@@ -244,6 +256,8 @@ def _kernel_packed_funcs(
         tensors = [
             _tensor(v.type, "call_tir value") for v in (*call.args, *call.results)
         ]
+        if not _all_shape_vars_whole(tensors):
+            continue  # no entry point could bind it; the graph entry still calls it
         names = [f"in{i}" for i in range(len(call.args))]
         names += [f"out{i}" for i in range(len(call.results))]
         args = [

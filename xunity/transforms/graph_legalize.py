@@ -86,6 +86,9 @@ class GraphLegalizePass(ModulePass):
         outputs = [t for t in graph_op.result_types if isinstance(t, TensorType)]
         name = f"{graph_op.name.replace('.', '_')}_{len(kernels)}"
         builder = KernelBuilder(name, inputs, outputs)
-        LEGALIZE_RULES[type(graph_op)](graph_op, builder)
+        try:
+            LEGALIZE_RULES[type(graph_op)](graph_op, builder)
+        except PassFailedException as error:
+            raise PassFailedException(f"{_where(graph_op)}{error}") from None
         kernels[key] = builder.finish()
         return kernels[key]
