@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, SymbolRefAttr
+from xdsl.dialects.builtin import FileLineColLoc, IntegerType, ModuleOp, SymbolRefAttr
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
@@ -34,6 +34,16 @@ def _where(op: Operation) -> str:
     if isinstance(loc, FileLineColLoc):
         return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}: "
     return ""
+
+
+def _tensor_types(op: Operation) -> list[TensorType]:
+    types = (*op.operand_types, *op.result_types)
+    return [t for t in types if isinstance(t, TensorType)]
+
+
+def _is_packed(tensor: TensorType) -> bool:
+    element = tensor.element_type
+    return isinstance(element, IntegerType) and element.width.data == 4
 
 
 def _graph_ops(module: ModuleOp) -> list[Operation]:
@@ -58,6 +68,14 @@ class GraphLegalizePass(ModulePass):
             raise PassFailedException(
                 "graph-legalize: no kernel for "
                 f"{len(missing)} op(s):\n  " + "\n  ".join(lines)
+            )
+        packed = [o for o in ops if any(_is_packed(t) for t in _tensor_types(o))]
+        if packed:
+            lines = [f"{_where(o)}{o.name}" for o in packed]
+            raise PassFailedException(
+                "graph-legalize: 4-bit tensors are storage for quantised weights; "
+                "dequantize (graph.astype) before computing with them:\n  "
+                + "\n  ".join(lines)
             )
         kernels: dict[str, func.FuncOp] = {}
         for graph_op in ops:
