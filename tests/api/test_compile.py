@@ -88,7 +88,7 @@ def test_one_compiled_function_serves_every_n(
 def test_bad_inputs_raise_with_a_message(
     mlp: xunity.Executable,
     weights: tuple[np.ndarray, np.ndarray],
-    make_args,  # noqa: ANN001
+    make_args,
     message: str,
 ) -> None:
     x = np.ones((5, 64), np.float32)
