@@ -113,7 +113,7 @@ func.func @main(%a: !graph.tensor<[n, 4], f32>, %b: !graph.tensor<[n, 4], f32>) 
 
 
 def test_unknown_function_names_the_known_ones(mlp: xunity.Executable) -> None:
-    with pytest.raises(KeyError, match="the module has: .*main"):
+    with pytest.raises(KeyError, match=r"the module has: .*main"):
         mlp["missing"]
 
 
