@@ -108,6 +108,12 @@ class _EntryBuilder:
                 f"convert-graph-to-cpu: @{name} returns shapes with {sorted(unbound)}, "
                 "which no argument binds"
             )
+        if not _all_shape_vars_whole(inputs):
+            raise PassFailedException(
+                f"convert-graph-to-cpu: @{name}: every shape variable must be a whole "
+                "dim of some argument (e.g. [n, 4], not only [2 * n]) so that calls "
+                "can bind it"
+            )
         variables = shape_vars_of(inputs)
         ptr = llvm.LLVMPointerType()
         arg_types = [i64] * len(variables) + [ptr] * (len(inputs) + len(outputs))
