@@ -25,16 +25,14 @@ from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.context import make_context
 from xunity.diagnostics import parse_module, verify_located
+from xunity.dialects.cpu import PackedFuncOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import TensorType
 from xunity.registry import PASSES
 from xunity.runtime.executable import Executable, Signature, numpy_dtype
 from xunity.transforms.convert_graph_to_cpu import is_graph_function
 
-LOWER_TO_LLVM = (
-    "graph-legalize,convert-tir-to-cpu,convert-graph-to-cpu,convert-scf-to-cf,"
-    "convert-to-llvm"
-)
+LOWER_TO_LLVM = "graph-legalize,convert-tir-to-cpu,convert-graph-to-cpu,convert-to-llvm"
 """The pass pipeline from graph functions to the llvm dialect."""
 
 
@@ -77,13 +75,14 @@ def signatures(module: ModuleOp) -> dict[str, Signature]:
     for op in module.ops:
         if is_graph_function(op):
             assert isinstance(op, func.FuncOp)
-            inputs = tuple(t for t in op.function_type.inputs if isinstance(t, TensorType))
-            outputs = tuple(t for t in op.function_type.outputs if isinstance(t, TensorType))
+            kind = op.function_type
+            inputs = tuple(t for t in kind.inputs if isinstance(t, TensorType))
+            outputs = tuple(t for t in kind.outputs if isinstance(t, TensorType))
             result[op.sym_name.data] = Signature(inputs, outputs)
     return result
 
 
-def compile(  # noqa: A001 - the natural name, as in tvm.compile
+def compile(  # the natural name, as tvm.compile
     program: str | ModuleOp,
     target: str = "llvm",
     params: Mapping[str, np.ndarray] | None = None,
@@ -107,7 +106,7 @@ def compile(  # noqa: A001 - the natural name, as in tvm.compile
     kernels = [
         op.sym_name.data
         for op in module.ops
-        if op.name == "cpu.packed_func" and op.sym_name.data not in graph_functions
+        if isinstance(op, PackedFuncOp) and op.sym_name.data not in graph_functions
     ]
     functions: dict[str, Signature | None] = {name: None for name in kernels}
     functions.update(graph_functions)

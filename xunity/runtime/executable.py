@@ -47,7 +47,7 @@ class Signature:
     inputs: tuple[TensorType, ...]
     outputs: tuple[TensorType, ...]
 
-    def bind(self, arrays: Sequence[np.ndarray]) -> dict[str, int] | None:
+    def bind(self, arrays: Sequence[object]) -> dict[str, int] | None:
         """Shape variables from the inputs' whole-dim occurrences; None if unusable."""
         env: dict[str, int] = {}
         for tensor, array in zip(self.inputs, arrays, strict=False):
@@ -118,7 +118,7 @@ class PackedFunction:
 def _as_array(value: object) -> object:
     if isinstance(value, np.ndarray) or not hasattr(value, "__dlpack__"):
         return value
-    return np.from_dlpack(value)  # zero-copy view of torch tensors and the like
+    return np.from_dlpack(value)  # type: ignore[arg-type]  # zero-copy, e.g. torch
 
 
 class Executable:

@@ -132,7 +132,7 @@ class _EntryBuilder:
             arg_names.append(old.name_hint or f"arg{index}")
             new.name_hint = arg_names[-1]
             self.pointers[old] = new
-        out_args = list(data_args[len(inputs) :])
+        out_args: list[SSAValue] = list(data_args[len(inputs) :])
         for index, arg in enumerate(out_args):
             arg.name_hint = f"out{index}"
         self._translate_body(out_args)

@@ -8,7 +8,7 @@ each distinct expression emitted once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith
@@ -17,7 +17,7 @@ from xdsl.ir import Operation, SSAValue
 
 from xunity.symbolic import DivAtom, SymExpr, Var
 
-_DIVISIONS: dict[str, type[Operation]] = {
+_DIVISIONS: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
     "floordiv": arith.FloorDivSIOp,
     "ceildiv": arith.CeilDivSIOp,
     "mod": arith.RemSIOp,

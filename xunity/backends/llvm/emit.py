@@ -4,20 +4,39 @@ xDSL's converter does the op-by-op translation; this module owns the last
 mile it leaves out: the target triple and data layout of this machine, and
 the linkage of functions (the converter makes every function external, which
 would export every helper and block inlining decisions).
+
+It also teaches the converter what xunity's llvm-level IR uses beyond xDSL:
+the casts of `xunity.dialects.llvm_extra` (registered in the converter's cast
+table, so they translate like xDSL's own casts), and `bf16`, which llvmlite
+cannot spell: it is emitted as its i16 storage, and `convert-arith-to-llvm`
+only ever moves, bit-casts or selects bf16 values (arithmetic is done in f32).
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
+from xdsl.backend.llvm import convert_op, convert_type
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import BFloat16Type, ModuleOp
 
 from xunity.backends.llvm.packed import PackedArg, PackedSignature, add_packed_function
 from xunity.backends.llvm.target import HostTarget
 from xunity.dialects.cpu import PackedFuncOp
+from xunity.dialects.llvm_extra import LLVM_CAST_NAMES
 
 _KEPT_LINKAGES = {"internal", "private", "linkonce_odr", "weak_odr"}
+
+
+def _extend_xdsl_translation() -> None:
+    """Register our casts and bf16 (as i16 storage) with xDSL's converter tables."""
+    casts = convert_op._CAST_OP_NAMES  # pyright: ignore[reportPrivateUsage]
+    casts.update(LLVM_CAST_NAMES)
+    types = convert_type._TYPE_CONVERTERS  # pyright: ignore[reportPrivateUsage]
+    types[BFloat16Type] = lambda _: ir.IntType(16)
+
+
+_extend_xdsl_translation()
 
 
 def packed_signatures(module: ModuleOp) -> list[PackedSignature]:

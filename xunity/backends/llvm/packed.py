@@ -1,3 +1,7 @@
+# llvmlite's IR builder is untyped (its methods are made by decorators), so
+# pyright infers None for every instruction it returns.
+# pyright: reportArgumentType=false, reportAssignmentType=false
+# pyright: reportReturnType=false, reportAttributeAccessIssue=false
 """Packed entry points: the apache-tvm-ffi C ABI in front of compiled functions.
 
     int32_t __tvm_ffi_<name>(void* self, const TVMFFIAny* args,

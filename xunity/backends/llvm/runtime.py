@@ -1,3 +1,7 @@
+# llvmlite's IR builder is untyped (its methods are made by decorators), so
+# pyright infers None for every instruction it returns.
+# pyright: reportArgumentType=false, reportAssignmentType=false
+# pyright: reportReturnType=false, reportAttributeAccessIssue=false
 """The xunity runtime services as LLVM IR, so no C compiler is needed at run time.
 
     void*       XUAlloc(int64_t nbytes, int64_t align)   64-byte aligned at least

@@ -153,7 +153,7 @@ func.func @vreduce_result_type(%v: vector<16xf32>) {
 // -----
 
 func.func @runtime_call_unknown(%n: i64) {
-  // CHECK: error: cpu.runtime_call: unknown runtime function "malloc"; expected one of XUAlloc, XUFree, XUWorkspaceAlloc, XUWorkspaceFree, XUParallelLaunch, XUSetLastError
+  // CHECK: error: cpu.runtime_call: unknown runtime function "malloc"; expected one of XUAlloc, XUFree, XUWorkspaceAlloc, XUWorkspaceFree, XUParallelLaunch, XUCopy, XUSetLastError
   %p = cpu.runtime_call "malloc"(%n) : (i64) -> !llvm.ptr
   func.return
 }

@@ -1,0 +1,183 @@
+"""Kernels of the attention graph ops: scaled-dot-product attention and rotary
+embedding.
+
+`graph.attention` is computed in five steps over f32 scratch buffers (the
+query's element type is widened to f32 for f16/bf16):
+
+1. `scores[b, h, i, j] = sum_d q[b, i, h, d] * k[b, j, h / group, d]`
+2. `scores = keep ? scores * scale + bias : -inf` (i1 mask and causal give
+   `keep`, an additive mask gives `bias`)
+3. `row_max[b, h, i] = max_j scores`
+4. `scores = exp(scores - row_max)`, `row_sum[b, h, i] = sum_j scores`
+5. `out[b, i, h, e] = sum_j scores * v[b, j, h / group, e] / row_sum`
+
+A row whose keys are all masked out (every score -inf, including
+`seq_kv == 0`) has no softmax; its output is defined as zeros: the row
+maximum is replaced by 0 before the subtraction (so exp gives 0, not NaN) and
+the reciprocal of a zero row sum by 0.  The scores buffer is the full
+[batch, heads, seq_q, seq_kv] matrix; fusing it away (flash attention) is a
+schedule's business.
+"""
+
+from __future__ import annotations
+
+import math as pymath
+
+from xdsl.dialects import math
+from xdsl.ir import Operation, SSAValue
+
+from xunity.dialects.graph import attention
+from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.legalize.conv import accumulate, and_, to_float
+from xunity.legalize.kernel_builder import (
+    Emitter,
+    KernelBuilder,
+    LegalizeRule,
+    compute_type,
+)
+
+
+def attention_rule(op: Operation, kb: KernelBuilder) -> None:
+    assert isinstance(op, attention.AttentionOp)
+    q, k, v, *mask = kb.inputs
+    (out,) = kb.outputs
+    batch, seq_q, heads, head_dim = q.shape
+    seq_kv, kv_heads = k.shape[1], k.shape[2]
+    f = compute_type(q.element_type)
+    scores = kb.scratch((batch, heads, seq_q, seq_kv), f)
+    row_max = kb.scratch((batch, heads, seq_q), f)
+    row_sum = kb.scratch((batch, heads, seq_q), f)
+
+    def kv_head(e: Emitter, h: SSAValue) -> SSAValue:
+        """h floordiv (heads / kv_heads); the division only runs when heads > 0,
+        and heads > 0 implies kv_heads > 0 (the verifier proved divisibility)."""
+        if heads == kv_heads:
+            return h
+        kv = kv_heads.constant_value()
+        if kv is not None:
+            return e.floordiv(h, kb.dim(heads.floordiv(kv)))
+        return e.floordiv(h, e.floordiv(kb.dim(heads), kb.dim(kv_heads)))
+
+    def scale(e: Emitter) -> SSAValue:
+        if op.scale is not None:
+            return e.constant(op.scale.value.data, f)
+        size = head_dim.constant_value()
+        if size is not None:
+            return e.constant(1.0 / pymath.sqrt(max(size, 1)), f)
+        # head_dim 0 has all-zero scores; any finite scale keeps them 0.
+        size = e.maximum(to_float(e, kb.dim(head_dim), f), e.constant(1.0, f))
+        return e.math(math.RsqrtOp, size)
+
+    # 1. scores = q . k
+    def dot(
+        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
+    ) -> SSAValue:
+        b, h, i, j = ivs
+        query = e.load(q, [b, i, h, rvs[0]])
+        key = e.load(k, [b, j, kv_head(e, h), rvs[0]])
+        return e.add(acc, e.mul(query, key))
+
+    kb.reduce(scores, [head_dim], lambda e, ivs: e.constant(0.0, f), dot, "qk")
+
+    # 2. scale, mask
+    def masked(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+        value = e.mul(e.load(scores, ivs), scale(e))
+        keep: SSAValue | None = None
+        if mask:
+            bias = e.load(mask[0], mask[0].broadcast_indices(ivs, kb.zero))
+            if mask[0].element_type == BOOL_TYPE:
+                keep = bias
+            else:
+                value = e.add(value, bias)
+        if op.causal is not None:
+            i, j = ivs[2], ivs[3]
+            last = e.add(i, kb.dim(seq_kv - seq_q))
+            visible = e.compare("le", j, last)
+            keep = visible if keep is None else and_(e, keep, visible)
+        if keep is None:
+            return value
+        return e.select(keep, value, e.constant(float("-inf"), f))
+
+    kb.compute(scores, masked, name="mask")
+
+    # 3. row maximum
+    def row_max_update(
+        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
+    ) -> SSAValue:
+        return e.maximum(acc, e.load(scores, [*ivs, rvs[0]]))
+
+    kb.reduce(
+        row_max,
+        [seq_kv],
+        lambda e, ivs: e.constant(float("-inf"), f),
+        row_max_update,
+        "row_max",
+    )
+
+    # 4. exp and row sum
+    def shifted_exp(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+        top = e.load(row_max, ivs[:3])
+        all_masked = e.compare("eq", top, e.constant(float("-inf"), f))
+        top = e.select(all_masked, e.constant(0.0, f), top)
+        return e.exp(e.sub(e.load(scores, ivs), top))
+
+    kb.compute(scores, shifted_exp, name="exp")
+
+    def row_sum_update(
+        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
+    ) -> SSAValue:
+        return e.add(acc, e.load(scores, [*ivs, rvs[0]]))
+
+    kb.reduce(
+        row_sum, [seq_kv], lambda e, ivs: e.constant(0.0, f), row_sum_update, "row_sum"
+    )
+
+    # 5. probabilities times v
+    def inverse_sum(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+        total = e.load(row_sum, ivs)
+        empty = e.compare("eq", total, e.constant(0.0, f))
+        return e.select(empty, e.constant(0.0, f), e.div(e.constant(1.0, f), total))
+
+    kb.compute(row_sum, inverse_sum, name="inverse_sum")
+
+    def weighted(
+        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
+    ) -> SSAValue:
+        b, i, h, d = ivs
+        j = rvs[0]
+        p = e.mul(e.load(scores, [b, h, i, j]), e.load(row_sum, [b, h, i]))
+        return e.add(acc, e.mul(p, e.load(v, [b, j, kv_head(e, h), d])))
+
+    acc = accumulate(
+        kb, out, [seq_kv], lambda e, ivs: e.constant(0.0, f), weighted, "pv"
+    )
+    if acc is not out:
+        kb.compute(out, lambda e, ivs: e.load(acc, ivs), name="pv_cast")
+
+
+def rotary_rule(op: Operation, kb: KernelBuilder) -> None:
+    """out[.., d] = x[d] * cos[d] + (d < D/2 ? -x[d + D/2] : x[d - D/2]) * sin[d]"""
+    assert isinstance(op, attention.RotaryOp)
+    (x, cos, sin), (out,) = kb.inputs, kb.outputs
+    half = kb.dim(x.shape[3].floordiv(2))
+
+    def table_indices(table_rank: int, ivs: list[SSAValue]) -> list[SSAValue]:
+        return [ivs[1], ivs[3]] if table_rank == 2 else ivs
+
+    def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+        b, s, h, d = ivs
+        first_half = e.compare("lt", d, half)
+        partner = e.select(first_half, e.add(d, half), e.sub(d, half))
+        rotated = e.load(x, [b, s, h, partner])
+        rotated = e.select(first_half, e.neg(rotated), rotated)
+        c = e.load(cos, cos.broadcast_indices(table_indices(cos.rank, ivs), kb.zero))
+        s_ = e.load(sin, sin.broadcast_indices(table_indices(sin.rank, ivs), kb.zero))
+        return e.add(e.mul(e.load(x, ivs), c), e.mul(rotated, s_))
+
+    kb.compute(out, value_at, name="rotary")
+
+
+RULES: dict[type[Operation], LegalizeRule] = {
+    attention.AttentionOp: attention_rule,
+    attention.RotaryOp: rotary_rule,
+}

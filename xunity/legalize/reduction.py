@@ -1,0 +1,246 @@
+"""Kernels of the reduction graph ops (sum, mean, max, min, argmax), numpy semantics.
+
+Each output element folds the input over the reduced axes: the spatial loops
+run over the output, the reduce loops over the reduced dims (TVM's
+`te.compute` with `te.sum` / `te.max`).  f16/bf16 sums accumulate in f32.
+
+Where numpy raises (max, min or argmax over zero elements) the kernels return
+the fold's identity instead: -inf / +inf (the integer extremes, false / true
+for i1) and index 0.  NaN: max and min propagate it, and argmax returns the
+index of the first NaN, as numpy does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import IntegerType, i64
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from xunity.dialects.graph import reduction as red
+from xunity.dialects.graph.inference import normalize_axes, reduce_shape
+from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.legalize.kernel_builder import (
+    Emitter,
+    KernelBuilder,
+    LegalizeRule,
+    compute_type,
+    element_count,
+    is_float_type,
+    reduce_into,
+)
+from xunity.symbolic import SymExpr
+
+
+@dataclass(frozen=True)
+class ReducedAxes:
+    """How the loops of a reduction kernel address its input."""
+
+    shape: tuple[SymExpr, ...]
+    """The input's shape."""
+    axes: tuple[int, ...]
+    """The reduced axes, normalized and sorted."""
+    keepdims: bool
+
+    @staticmethod
+    def of(shape: Sequence[SymExpr], axes: Sequence[int] | None, keepdims: bool):
+        rank = len(shape)
+        normalized = range(rank) if axes is None else normalize_axes(axes, rank)
+        return ReducedAxes(tuple(shape), tuple(sorted(normalized)), keepdims)
+
+    @property
+    def extents(self) -> list[SymExpr]:
+        """The reduce loops' extents."""
+        return [self.shape[axis] for axis in self.axes]
+
+    @property
+    def kept_shape(self) -> tuple[SymExpr, ...]:
+        """The shape of the reduced result (with 1s where keepdims keeps an axis)."""
+        return reduce_shape(self.shape, self.axes, self.keepdims)
+
+    def input_indices(
+        self, kept: Sequence[SSAValue], reduced: Sequence[SSAValue]
+    ) -> list[SSAValue]:
+        """Input indices from the result's indices and the reduce indices."""
+        kept_iter, reduced_iter = iter(kept), iter(reduced)
+        indices: list[SSAValue] = []
+        for axis in range(len(self.shape)):
+            if axis not in self.axes:
+                indices.append(next(kept_iter))
+                continue
+            if self.keepdims:
+                next(kept_iter)  # the result's 1-dim of this axis
+            indices.append(next(reduced_iter))
+        return indices
+
+    def kept_indices(
+        self, input_indices: Sequence[SSAValue], zero: SSAValue
+    ) -> list[SSAValue]:
+        """The result's indices of an input element (0 on kept reduced axes)."""
+        return [
+            zero if axis in self.axes else index
+            for axis, index in enumerate(input_indices)
+            if self.keepdims or axis not in self.axes
+        ]
+
+
+def reduced_axes(op: red.ReductionOp, shape: Sequence[SymExpr]) -> ReducedAxes:
+    return ReducedAxes.of(shape, op.reduced_axes(), op.keepdims is not None)
+
+
+# ------------------------------------------------------------------ scalar folds
+def lowest(e: Emitter, value_type: Attribute) -> SSAValue:
+    """The identity of max: -inf, the smallest integer, or false."""
+    if is_float_type(value_type):
+        return e.constant(float("-inf"), value_type)
+    assert isinstance(value_type, IntegerType)
+    if value_type == BOOL_TYPE:
+        return e.constant(False, value_type)
+    return e.constant(-(1 << (value_type.width.data - 1)), value_type)
+
+
+def highest(e: Emitter, value_type: Attribute) -> SSAValue:
+    """The identity of min: +inf, the largest integer, or true."""
+    if is_float_type(value_type):
+        return e.constant(float("inf"), value_type)
+    assert isinstance(value_type, IntegerType)
+    if value_type == BOOL_TYPE:
+        return e.constant(True, value_type)
+    return e.constant((1 << (value_type.width.data - 1)) - 1, value_type)
+
+
+def maximum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+    """numpy.maximum, with i1 ordered false < true (signed i1 has true = -1)."""
+    if lhs.type == BOOL_TYPE:
+        return e.emit(arith.MaxUIOp(lhs, rhs))
+    return e.maximum(lhs, rhs)
+
+
+def minimum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+    if lhs.type == BOOL_TYPE:
+        return e.emit(arith.MinUIOp(lhs, rhs))
+    return e.minimum(lhs, rhs)
+
+
+# ------------------------------------------------------------------ rules
+def sum_rule(op: Operation, kb: KernelBuilder) -> None:
+    assert isinstance(op, red.SumOp)
+    (x,), (out,) = kb.inputs, kb.outputs
+    axes = reduced_axes(op, x.shape)
+    acc_type = compute_type(out.element_type)
+    reduce_into(
+        kb,
+        out,
+        axes.extents,
+        init=lambda e, ivs: e.constant(0, acc_type),
+        update=lambda e, s, r, acc: e.add(acc, e.load(x, axes.input_indices(s, r))),
+        name="sum",
+    )
+
+
+def mean_rule(op: Operation, kb: KernelBuilder) -> None:
+    """The sum divided by the element count (NaN for zero elements, like numpy)."""
+    assert isinstance(op, red.MeanOp)
+    (x,), (out,) = kb.inputs, kb.outputs
+    axes = reduced_axes(op, x.shape)
+    acc_type = compute_type(out.element_type)
+    reduce_into(
+        kb,
+        out,
+        axes.extents,
+        init=lambda e, ivs: e.constant(0, acc_type),
+        update=lambda e, s, r, acc: e.add(acc, e.load(x, axes.input_indices(s, r))),
+        finalize=lambda e, total: e.div(total, element_count(e, kb, axes.extents)),
+        name="mean",
+    )
+
+
+def max_rule(op: Operation, kb: KernelBuilder) -> None:
+    assert isinstance(op, red.MaxOp)
+    (x,), (out,) = kb.inputs, kb.outputs
+    axes = reduced_axes(op, x.shape)
+    kb.reduce(
+        out,
+        axes.extents,
+        init=lambda e, ivs: lowest(e, compute_type(out.element_type)),
+        update=lambda e, s, r, acc: maximum(
+            e, acc, e.load(x, axes.input_indices(s, r))
+        ),
+        name="max",
+    )
+
+
+def min_rule(op: Operation, kb: KernelBuilder) -> None:
+    assert isinstance(op, red.MinOp)
+    (x,), (out,) = kb.inputs, kb.outputs
+    axes = reduced_axes(op, x.shape)
+    kb.reduce(
+        out,
+        axes.extents,
+        init=lambda e, ivs: highest(e, compute_type(out.element_type)),
+        update=lambda e, s, r, acc: minimum(
+            e, acc, e.load(x, axes.input_indices(s, r))
+        ),
+        name="min",
+    )
+
+
+def _flat_index(
+    e: Emitter, kb: KernelBuilder, indices: Sequence[SSAValue], dims: Sequence[SymExpr]
+) -> SSAValue:
+    """The row-major linear index of `indices` in `dims`, as i64."""
+    linear = indices[0] if indices else kb.zero
+    for index, dim in zip(indices[1:], dims[1:], strict=True):
+        linear = e.add(e.mul(linear, kb.dim(dim)), index)
+    return e.emit(arith.IndexCastOp(linear, i64))
+
+
+def _replaces_best(e: Emitter, value: SSAValue, best: SSAValue) -> SSAValue:
+    """value > best; for floats also a first NaN (numpy: NaN is the maximum)."""
+    if value.type == BOOL_TYPE:
+        return e.emit(arith.CmpiOp(value, best, "ugt"))
+    greater = e.compare("gt", value, best)
+    if not is_float_type(value.type):
+        return greater
+    value_is_nan = e.emit(arith.CmpfOp(value, value, "uno"))
+    best_is_number = e.emit(arith.CmpfOp(best, best, "ord"))
+    first_nan = e.emit(arith.AndIOp(value_is_nan, best_is_number))
+    return e.emit(arith.OrIOp(greater, first_nan))
+
+
+def argmax_rule(op: Operation, kb: KernelBuilder) -> None:
+    """Strictly-greater updates keep the first maximum; the running maximum
+    lives in a scratch buffer shaped like the output."""
+    assert isinstance(op, red.ArgmaxOp)
+    (x,), (out,) = kb.inputs, kb.outputs
+    axes = reduced_axes(op, x.shape)
+    value_type = compute_type(x.element_type)
+    best = kb.scratch(out.shape, value_type)
+    with kb.loops(out.shape) as loop_vars:
+        spatial = list(zip(loop_vars, out.shape, strict=True))
+        with kb.block("argmax_init", spatial) as ivs:
+            e = kb.emitter
+            e.store(lowest(e, value_type), best, ivs)
+            e.store(e.constant(0, i64), out, ivs)
+        with kb.loops(axes.extents) as reduce_vars:
+            reduce = list(zip(reduce_vars, axes.extents, strict=True))
+            with kb.block("argmax_update", spatial, reduce) as ivs:
+                e = kb.emitter
+                s_ivs, r_ivs = ivs[: len(spatial)], ivs[len(spatial) :]
+                value = e.load(x, axes.input_indices(s_ivs, r_ivs))
+                current = e.load(best, s_ivs)
+                take = _replaces_best(e, value, current)
+                index = _flat_index(e, kb, r_ivs, axes.extents)
+                e.store(e.select(take, value, current), best, s_ivs)
+                e.store(e.select(take, index, e.load(out, s_ivs)), out, s_ivs)
+
+
+RULES: dict[type[Operation], LegalizeRule] = {
+    red.SumOp: sum_rule,
+    red.MeanOp: mean_rule,
+    red.MaxOp: max_rule,
+    red.MinOp: min_rule,
+    red.ArgmaxOp: argmax_rule,
+}

@@ -1,0 +1,334 @@
+"""`convert-cpu-to-llvm`: the cpu dialect's vector, runtime and loop ops -> `llvm`.
+
+See docs/dialects/cpu.md for each op's lowering.  Two choices made here:
+
+- Float add/mul `cpu.vreduce` is a tree of half-width shuffles and adds down
+  to two lanes, then `llvm.intr.vector.reduce.fadd` of those two: the
+  documented tree order, without the `reassoc` flag that the llvmlite
+  translation drops (an ordered reduction would be a serial chain).
+- `cpu.parallel` runs serially for now (the runtime thread pool comes
+  later): in a function body, a `cf` loop in place, whose body may already be
+  several blocks (when `convert-scf-to-cf` ran first; every `cpu.yield`
+  becomes the back edge); nested in a structured op, an `scf.for`.  Both are
+  built from `arith` / `cf` / `scf` ops on `index`, so this pass runs before
+  `convert-scf-to-cf` (for the latter), `convert-arith-to-llvm` and
+  `convert-cf-to-llvm`.
+
+bf16 vectors can be loaded, stored and broadcast (as bits) but not reduced
+or fused-multiply-added: convert them to f32 first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, cf, llvm, scf
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    BFloat16Type,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    VectorType,
+    i32,
+    i64,
+)
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
+
+from xunity.dialects import cpu
+from xunity.transforms.llvm_conversion import (
+    check_lowered,
+    declare_function,
+    intrinsic_name,
+    llvm_value,
+    llvm_values,
+)
+
+PASS_NAME = "convert-cpu-to-llvm"
+
+
+def _element_address(
+    rewriter: PatternRewriter, ptr: SSAValue, offset: SSAValue, vector: VectorType
+) -> SSAValue:
+    """`ptr + offset` elements of the vector's element type, as one GEP."""
+    gep = llvm.GEPOp(
+        ptr,
+        [llvm.GEP_USE_SSA_VAL],
+        vector.element_type,
+        ssa_indices=[llvm_value(offset, rewriter)],
+    )
+    return rewriter.insert(gep).result
+
+
+class VLoadLowering(RewritePattern):
+    """cpu.vload %p[%off] align = A  ==>  llvm.load (getelementptr %p[%off]), align A"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.VLoadOp, rewriter: PatternRewriter) -> None:
+        vector_type = op.result.type
+        assert isinstance(vector_type, VectorType)
+        address = _element_address(rewriter, op.ptr, op.offset, vector_type)
+        load = llvm.LoadOp(address, vector_type, alignment=op.align.value.data)
+        rewriter.replace(op, [load])
+
+
+class VStoreLowering(RewritePattern):
+    """cpu.vstore %v, %p[%off] align = A  ==>  llvm.store %v, (getelementptr ...)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.VStoreOp, rewriter: PatternRewriter) -> None:
+        vector_type = op.value.type
+        assert isinstance(vector_type, VectorType)
+        address = _element_address(rewriter, op.ptr, op.offset, vector_type)
+        store = llvm.StoreOp(op.value, address, alignment=op.align.value.data)
+        rewriter.replace(op, [store])
+
+
+class VBroadcastLowering(RewritePattern):
+    """cpu.vbroadcast %s  ==>  shufflevector(insertelement(undef, %s, 0), zeros)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: cpu.VBroadcastOp, rewriter: PatternRewriter
+    ) -> None:
+        vector_type = op.result.type
+        assert isinstance(vector_type, VectorType)
+        width = vector_type.get_shape()[0]
+        undef = rewriter.insert(llvm.UndefOp(vector_type)).res
+        lane0 = rewriter.insert(llvm.ConstantOp(IntegerAttr(0, i32), i32)).result
+        scalar = llvm_value(op.scalar, rewriter)
+        single = rewriter.insert(llvm.InsertElementOp(undef, scalar, lane0)).res
+        mask = DenseArrayBase.from_list(i32, [0] * width)
+        rewriter.replace(op, [llvm.ShuffleVectorOp(single, undef, mask, vector_type)])
+
+
+def _is_bf16(vector_type: Attribute) -> bool:
+    return isinstance(vector_type, VectorType) and isinstance(
+        vector_type.element_type, BFloat16Type
+    )
+
+
+class VFmaLowering(RewritePattern):
+    """cpu.vfma %a, %b, %c  ==>  llvm.intr.fma %a, %b, %c"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.VFmaOp, rewriter: PatternRewriter) -> None:
+        if _is_bf16(op.result.type):
+            return
+        rewriter.replace(op, [llvm.FMAOp(op.lhs, op.rhs, op.acc)])
+
+
+_REDUCE_INTRINSICS: dict[tuple[cpu.ReduceKind, bool], str] = {
+    (cpu.ReduceKind.MAX, True): "llvm.vector.reduce.fmax",
+    (cpu.ReduceKind.MIN, True): "llvm.vector.reduce.fmin",
+    (cpu.ReduceKind.ADD, False): "llvm.vector.reduce.add",
+    (cpu.ReduceKind.MUL, False): "llvm.vector.reduce.mul",
+    (cpu.ReduceKind.MAX, False): "llvm.vector.reduce.smax",
+    (cpu.ReduceKind.MIN, False): "llvm.vector.reduce.smin",
+}
+"""(kind, is float) -> the order-independent LLVM reduction intrinsic."""
+
+
+class VReduceLowering(RewritePattern):
+    """cpu.vreduce add %v  ==>  shuffle/fadd tree, reduce.fadd (2 lanes)
+
+    max/min and integer kinds: llvm.call_intrinsic "llvm.vector.reduce.<kind>.<T>"
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.VReduceOp, rewriter: PatternRewriter) -> None:
+        vector_type = op.vector.type
+        assert isinstance(vector_type, VectorType)
+        if _is_bf16(vector_type):
+            return
+        kind = op.kind.data
+        is_float = isinstance(vector_type.element_type, AnyFloat)
+        name = _REDUCE_INTRINSICS.get((kind, is_float))
+        if name is not None:
+            call = llvm.CallIntrinsicOp(
+                intrinsic_name(name, vector_type), [op.vector], [op.result.type]
+            )
+            rewriter.replace(op, [call])
+            return
+        vector = self._halve_to_two_lanes(rewriter, op.vector, kind)
+        element = vector_type.element_type
+        assert isinstance(element, AnyFloat)
+        if kind == cpu.ReduceKind.ADD:
+            start = llvm.ConstantOp(FloatAttr(-0.0, element), element)
+            reduce = llvm.VectorReduceFAddOp(start, vector)
+        else:
+            start = llvm.ConstantOp(FloatAttr(1.0, element), element)
+            reduce = llvm.VectorReduceFMulOp(start, vector)
+        rewriter.replace(op, [start, reduce])
+
+    @staticmethod
+    def _halve_to_two_lanes(
+        rewriter: PatternRewriter, vector: SSAValue, kind: cpu.ReduceKind
+    ) -> SSAValue:
+        combine = llvm.FAddOp if kind == cpu.ReduceKind.ADD else llvm.FMulOp
+        vector_type = vector.type
+        assert isinstance(vector_type, VectorType)
+        width = vector_type.get_shape()[0]
+        while width > 2:
+            width //= 2
+            half_type = VectorType(vector_type.element_type, [width])
+            low, high = (
+                rewriter.insert(
+                    llvm.ShuffleVectorOp(
+                        vector,
+                        vector,
+                        DenseArrayBase.from_list(i32, range(start, start + width)),
+                        half_type,
+                    )
+                ).res
+                for start in (0, width)
+            )
+            vector = rewriter.insert(combine(low, high)).res
+        return vector
+
+
+class RuntimeCallLowering(RewritePattern):
+    """cpu.runtime_call "XUAlloc"(%n, %a)  ==>  llvm.call @XUAlloc(%n, %a), declared"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: cpu.RuntimeCallOp, rewriter: PatternRewriter
+    ) -> None:
+        callee = op.callee.data
+        signature = cpu.RUNTIME_FUNCTIONS[callee]
+        output = signature.results[0] if signature.results else None
+        declare_function(rewriter, op, callee, signature.params, output)
+        arguments = llvm_values(op.args, rewriter)
+        rewriter.replace(op, [llvm.CallOp(callee, *arguments, return_type=output)])
+
+
+class WorkspaceAllocLowering(RewritePattern):
+    """cpu.workspace_alloc %n align = A  ==>  runtime_call "XUWorkspaceAlloc"(%n, A)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: cpu.WorkspaceAllocOp, rewriter: PatternRewriter
+    ) -> None:
+        size = llvm_value(op.bytes, rewriter)
+        align = llvm.ConstantOp(IntegerAttr(op.align.value.data, i64), i64)
+        call = cpu.RuntimeCallOp("XUWorkspaceAlloc", [size, align.result])
+        rewriter.replace(op, [align, call])
+
+
+class WorkspaceFreeLowering(RewritePattern):
+    """cpu.workspace_free %p  ==>  cpu.runtime_call "XUWorkspaceFree"(%p)"""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: cpu.WorkspaceFreeOp, rewriter: PatternRewriter
+    ) -> None:
+        rewriter.replace(op, [cpu.RuntimeCallOp("XUWorkspaceFree", [op.ptr])])
+
+
+def _in_function_body(op: Operation) -> bool:
+    return isinstance(op.parent_op(), FuncOp | llvm.FuncOp)
+
+
+class ParallelToCfLoop(RewritePattern):
+    """cpu.parallel %i = %lb to %ub { body }  ==>  a serial cf loop in a function body
+
+      cf.br ^header(%lb)
+    ^header(%i: index):  cf.cond_br (%i < %ub), ^body, ^exit
+    ^body: ...  %next = %i + 1; cf.br ^header(%next)    (at every cpu.yield)
+    ^exit: (the ops after cpu.parallel)
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.ParallelOp, rewriter: PatternRewriter) -> None:
+        parent = op.parent_block()
+        if parent is None or not _in_function_body(op):
+            return
+        # Not op.induction_var: the body may already be several blocks.
+        body_blocks = list(op.body.blocks)
+        exit_block = parent.split_before(op)
+        header = Block(arg_types=[body_blocks[0].args[0].type])
+        Rewriter.insert_block(header, BlockInsertPoint.before(exit_block))
+        induction = header.args[0]
+        body_blocks[0].args[0].replace_all_uses_with(induction)
+        rewriter.inline_region(op.body, BlockInsertPoint.before(exit_block))
+        body_blocks[0].erase_arg(body_blocks[0].args[0])
+        for block in body_blocks:
+            terminator = block.last_op
+            if not isinstance(terminator, cpu.YieldOp):
+                continue
+            one = arith.ConstantOp(IntegerAttr.from_index_int_value(1))
+            step = arith.AddiOp(induction, one)
+            rewriter.replace(terminator, [one, step, cf.BranchOp(header, step)])
+        below = arith.CmpiOp(induction, op.ub, "slt")
+        rewriter.insert(
+            [below, cf.ConditionalBranchOp(below, body_blocks[0], (), exit_block, ())],
+            InsertPoint.at_end(header),
+        )
+        rewriter.insert(cf.BranchOp(header, op.lb), InsertPoint.at_end(parent))
+        rewriter.erase(op)
+
+
+class ParallelToScfFor(RewritePattern):
+    """cpu.parallel %i = %lb to %ub { ... }  ==>  scf.for %i = %lb to %ub step 1 { ... }
+
+    For a cpu.parallel nested in a structured op (scf.for, another cpu.parallel),
+    where blocks cannot be added; `convert-scf-to-cf` lowers the loop later.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.ParallelOp, rewriter: PatternRewriter) -> None:
+        if _in_function_body(op) or len(op.body.blocks) != 1:
+            return
+        body = op.body.blocks[0]
+        terminator = body.last_op
+        assert isinstance(terminator, cpu.YieldOp)
+        rewriter.replace(terminator, [scf.YieldOp()])
+        one = arith.ConstantOp(IntegerAttr.from_index_int_value(1))
+        loop = scf.ForOp(
+            op.lb, op.ub, one, [], rewriter.move_region_contents_to_new_regions(op.body)
+        )
+        rewriter.replace(op, [one, loop], [])
+
+
+@dataclass(frozen=True)
+class ConvertCpuToLlvmPass(ModulePass):
+    """Lower cpu vector, runtime and loop ops (not `cpu.packed_func`) to `llvm`."""
+
+    name = "convert-cpu-to-llvm"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(
+                [
+                    ParallelToCfLoop(),
+                    ParallelToScfFor(),
+                    VLoadLowering(),
+                    VStoreLowering(),
+                    VBroadcastLowering(),
+                    VFmaLowering(),
+                    VReduceLowering(),
+                    WorkspaceAllocLowering(),
+                    WorkspaceFreeLowering(),
+                    RuntimeCallLowering(),
+                ]
+            )
+        ).rewrite_module(op)
+        check_lowered(op, PASS_NAME, "cpu", _unsupported_reason, (cpu.PackedFuncOp,))
+
+
+def _unsupported_reason(op: Operation) -> str:
+    if isinstance(op, cpu.VFmaOp | cpu.VReduceOp):
+        return "bf16 vector arithmetic is not supported; convert to f32 first"
+    return "no lowering to llvm"
