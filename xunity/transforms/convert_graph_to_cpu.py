@@ -23,16 +23,12 @@ from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr,
     FunctionType,
     IntegerType,
     ModuleOp,
     StringAttr,
     i8,
     i64,
-)
-from xdsl.dialects.builtin import (
-    TensorType as BuiltinTensorType,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -219,16 +215,14 @@ class _EntryBuilder:
         raw = op.to_numpy().tobytes()
         self.constants += 1
         symbol = f"{self.graph_func.sym_name.data}_const{self.constants}"
-        data = DenseIntOrFPElementsAttr.from_list(
-            BuiltinTensorType(i8, [len(raw)]),
-            [b - 256 if b > 127 else b for b in raw],
-        )
+        # Bytes as a latin-1 string: one char per byte, no per-element attributes
+        # (megabytes of weights would otherwise cost minutes); see emit.py.
         glob = llvm.GlobalOp(
             llvm.LLVMArrayType(len(raw), i8),
             symbol,
             "private",
             constant=True,
-            value=data,
+            value=StringAttr(raw.decode("latin-1")),
             alignment=ALIGN_BYTES,
         )
         self.module.body.block.add_op(glob)

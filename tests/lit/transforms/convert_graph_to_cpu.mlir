@@ -30,8 +30,8 @@ func.func @identity(%x: !graph.tensor<[n], f32>) -> !graph.tensor<[n], f32> {
 
 // -----
 
-// Constants become private globals.
-// CHECK: llvm.mlir.global private constant @consts_const1(dense<[0, 0, -128, 63, 0, 0, 0, 64]> : tensor<8xi8>)
+// Constants become private, 64-byte aligned globals holding their bytes.
+// CHECK: llvm.mlir.global private constant @consts_const1("\00\00\C2\80?\00\00\00@") {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<8 x i8>
 // CHECK-LABEL: func.func private @consts_impl
 // CHECK: llvm.mlir.addressof @consts_const1
 func.func @consts() -> !graph.tensor<[2], f32> {

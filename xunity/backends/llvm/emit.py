@@ -18,7 +18,7 @@ from llvmlite import ir
 from xdsl.backend.llvm import convert_op, convert_type
 from xdsl.backend.llvm.convert import convert_module
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import BFloat16Type, ModuleOp
+from xdsl.dialects.builtin import BFloat16Type, ModuleOp, StringAttr
 
 from xunity.backends.llvm.packed import PackedArg, PackedSignature, add_packed_function
 from xunity.backends.llvm.target import HostTarget
@@ -64,15 +64,40 @@ def emit_llvm_ir(module: ModuleOp, target: HostTarget | None = None) -> str:
     for op in [op for op in module.ops if isinstance(op, PackedFuncOp)]:
         op.detach()
         op.erase()
+    byte_globals = _take_byte_initializers(module)
     llvm_module = convert_module(
         module, fallback_target_triple=target.triple, data_layout=target.data_layout
     )
+    for name, (data, align) in byte_globals.items():
+        variable = llvm_module.get_global(name)
+        assert isinstance(variable, ir.GlobalVariable)
+        variable.initializer = ir.Constant(ir.ArrayType(ir.IntType(8), len(data)), data)
+        variable.align = align
     for signature in signatures:
         add_packed_function(llvm_module, signature)
     for op in module.ops:
         if isinstance(op, llvm.FuncOp) and op.body.blocks:
             _restore_function_details(op, llvm_module.get_global(op.sym_name.data))
     return str(llvm_module)
+
+
+def _take_byte_initializers(module: ModuleOp) -> dict[str, tuple[bytearray, int]]:
+    """Detach the data of byte-array globals (constants) for direct emission.
+
+    Their value is a latin-1 string, one char per byte; xDSL's converter would
+    re-encode it as UTF-8 and build one constant per byte.
+    """
+    taken: dict[str, tuple[bytearray, int]] = {}
+    for op in module.ops:
+        if not isinstance(op, llvm.GlobalOp) or not isinstance(op.value, StringAttr):
+            continue
+        if not isinstance(op.global_type, llvm.LLVMArrayType):
+            continue
+        data = bytearray(op.value.data.encode("latin-1"))
+        align = op.alignment.value.data if op.alignment is not None else 1
+        taken[op.sym_name.data] = (data, align)
+        del op.properties["value"]
+    return taken
 
 
 def _restore_function_details(op: llvm.FuncOp, function: ir.Function) -> None:
