@@ -271,7 +271,7 @@ class KernelBuilder:
     # ----------------------------------------------------------- dims
     def dim(self, expr: SymExpr | int) -> SSAValue:
         """The index value of a symbolic dim, computed once in the prologue."""
-        return self._dim_values(expr)
+        return self._dim_values.value(expr)
 
     # ----------------------------------------------------------- scratch
     def scratch(self, shape: Sequence[SymExpr], element_type: Attribute) -> Buffer:

@@ -154,7 +154,7 @@ class _EntryBuilder:
 
     def _bytes(self, tensor: TensorType) -> SSAValue:
         count = product(tensor.shape) * element_bytes(tensor.element_type)
-        return self.sizes(count)
+        return self.sizes.value(count)
 
     def _translate_body(self, out_args: list[SSAValue]) -> None:
         body = list(self.graph_func.body.block.ops)
@@ -201,7 +201,7 @@ class _EntryBuilder:
             if result in destination:
                 self.pointers[result] = destination[result]
                 continue
-            align = self.sizes(ALIGN_BYTES)
+            align = self.sizes.constant(ALIGN_BYTES)
             size = self._bytes(_tensor(result.type, "call_tir result"))
             call = self._emit(RuntimeCallOp("XUAlloc", [size, align]))
             self.pointers[result] = call.results[0]

@@ -74,7 +74,8 @@ from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph.types import DimsAttr
-from xunity.symbolic import DivAtom, Monomial, SymExpr, Var
+from xunity.symbolic import SymExpr
+from xunity.transforms.sym_values import SymValues
 
 PASS_NAME = "convert-tir-to-cpu"
 
@@ -83,12 +84,6 @@ ALLOC_ALIGN = 64
 
 FOR_KIND_ATTR = "tir.for_kind"
 """Discardable attribute that keeps an unrolled / vectorized loop's kind on scf.for."""
-
-_DIVISIONS: dict[str, type[arith.SignlessIntegerBinaryOperation]] = {
-    "floordiv": arith.FloorDivSIOp,
-    "ceildiv": arith.CeilDivSIOp,
-    "mod": arith.RemSIOp,
-}
 
 
 # ------------------------------------------------------------------ errors
@@ -123,97 +118,6 @@ def element_bytes(element_type: Attribute) -> int | None:
 
 
 # ------------------------------------------------------------------ index arithmetic
-class IndexMaterializer:
-    """Builds `SymExpr`s as `index` arithmetic at one insertion point, each once.
-
-    `env` maps shape-variable names to their index values; every constant,
-    atom, monomial and expression built is remembered, so dims shared by
-    several buffers (and strides equal to a dim) cost nothing extra.
-    """
-
-    def __init__(
-        self, builder: Builder, env: dict[str, SSAValue], created: list[Operation]
-    ):
-        self.builder = builder
-        self.env = env
-        self.created = created
-        """Every op built here, in order (see `prune_unused`)."""
-        self._constants: dict[int, SSAValue] = {}
-        self._atoms: dict[Var | DivAtom, SSAValue] = {}
-        self._monomials: dict[Monomial, SSAValue] = {}
-        self._exprs: dict[SymExpr, SSAValue] = {}
-
-    def _emit(self, op: Operation) -> SSAValue:
-        self.builder.insert(op)
-        self.created.append(op)
-        return op.results[0]
-
-    def constant(self, value: int) -> SSAValue:
-        if value not in self._constants:
-            self._constants[value] = self._emit(
-                arith.ConstantOp.from_int_and_width(value, IndexType())
-            )
-        return self._constants[value]
-
-    def expr(self, expr: SymExpr) -> SSAValue:
-        """The value of `expr`; terms from the highest degree down, as printed."""
-        if expr in self._exprs:
-            return self._exprs[expr]
-        constant = expr.constant_value()
-        if constant is not None:
-            return self.constant(constant)
-        total: SSAValue | None = None
-        for monomial, coefficient in reversed(expr.terms):
-            magnitude = abs(coefficient)
-            if not monomial:
-                term = self.constant(magnitude)
-            elif magnitude == 1:
-                term = self._monomial(monomial)
-            else:
-                term = self._emit(
-                    arith.MuliOp(self._monomial(monomial), self.constant(magnitude))
-                )
-            if total is None and coefficient < 0:
-                total = self._emit(arith.SubiOp(self.constant(0), term))
-            elif total is None:
-                total = term
-            elif coefficient < 0:
-                total = self._emit(arith.SubiOp(total, term))
-            else:
-                total = self._emit(arith.AddiOp(total, term))
-        assert total is not None  # a non-constant expression has a term
-        self._exprs[expr] = total
-        return total
-
-    def product(self, lhs: SymExpr, rhs: SymExpr) -> SymExpr:
-        """`lhs * rhs`, whose value is one multiplication of the two values."""
-        result = lhs * rhs
-        if result in self._exprs or result.is_constant:
-            return result
-        if lhs.constant_value() == 1 or rhs.constant_value() == 1:
-            return result  # expr(result) is expr of the other factor
-        self._exprs[result] = self._emit(arith.MuliOp(self.expr(lhs), self.expr(rhs)))
-        return result
-
-    def _monomial(self, monomial: Monomial) -> SSAValue:
-        if monomial not in self._monomials:
-            value = self._atom(monomial[0])
-            for atom in monomial[1:]:
-                value = self._emit(arith.MuliOp(value, self._atom(atom)))
-            self._monomials[monomial] = value
-        return self._monomials[monomial]
-
-    def _atom(self, atom: Var | DivAtom) -> SSAValue:
-        if isinstance(atom, Var):
-            return self.env[atom.name]
-        if atom not in self._atoms:
-            division = _DIVISIONS[atom.kind]
-            self._atoms[atom] = self._emit(
-                division(self.expr(atom.numerator), self.constant(atom.divisor))
-            )
-        return self._atoms[atom]
-
-
 # ------------------------------------------------------------------ buffers
 @dataclass(frozen=True)
 class BufferView:
@@ -254,7 +158,7 @@ class BufferView:
 
 
 def row_major(
-    dims: Sequence[SymExpr], index: IndexMaterializer
+    dims: Sequence[SymExpr], index: SymValues
 ) -> tuple[tuple[SSAValue, ...], tuple[SSAValue, ...], SymExpr]:
     """Dims, strides (suffix products of the dims) and element count of a dense
     row-major buffer, as index values."""
@@ -263,8 +167,8 @@ def row_major(
     for dim in reversed(dims):
         strides.append(stride)
         stride = index.product(stride, dim)
-    dim_values = tuple(index.expr(dim) for dim in dims)
-    stride_values = tuple(index.expr(s) for s in reversed(strides))
+    dim_values = tuple(index.value(dim) for dim in dims)
+    stride_values = tuple(index.value(s) for s in reversed(strides))
     return dim_values, stride_values, stride
 
 
@@ -496,7 +400,7 @@ def lower_signature(
         widened.name_hint = f"{arg.name}_i64"
         _replace_uses_except(widened, cast.result, cast)
         env[arg.name] = cast.result
-    index = IndexMaterializer(builder, env, state.helpers)
+    index = SymValues(builder, env, IndexType(), state.helpers)
     for arg, value in zip(args, entry.args, strict=True):
         if not isinstance(arg, BufferArg):
             continue
@@ -529,12 +433,12 @@ class LowerAllocBuffer(RewritePattern):
                 continue
             env[f"size{axis}"] = next(sizes)
             dims.append(SymExpr.of(f"size{axis}"))
-        index = IndexMaterializer(rewriter, env, self.state.helpers)
+        index = SymValues(rewriter, env, IndexType(), self.state.helpers)
         element_type = buffer_type.element_type
         size = element_bytes(element_type)
         assert size is not None  # checked before lowering
         dim_values, strides, count = row_major(dims, index)
-        nbytes = index.expr(count * size)
+        nbytes = index.value(count * size)
         nbytes_i64 = rewriter.insert(arith.IndexCastOp(nbytes, i64)).result
         align = rewriter.insert(arith.ConstantOp.from_int_and_width(ALLOC_ALIGN, i64))
         alloc = rewriter.insert(cpu.RuntimeCallOp("XUAlloc", [nbytes_i64, align]))

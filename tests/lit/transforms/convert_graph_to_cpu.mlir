@@ -3,7 +3,7 @@
 // Intermediates come from XUAlloc and are freed; the last result is written
 // straight into the output buffer; the packed entry describes every tensor.
 // CHECK-LABEL: func.func private @main_impl(%n: i64, %a: !llvm.ptr, %b: !llvm.ptr, %out0: !llvm.ptr)
-// CHECK: %[[BYTES:.*]] = arith.muli %{{.*}}, %n : i64
+// CHECK: %[[BYTES:.*]] = arith.muli %n, %{{.*}} : i64
 // CHECK-NEXT: %[[T:.*]] = cpu.runtime_call "XUAlloc"(%[[BYTES]], %{{.*}}) : (i64, i64) -> !llvm.ptr
 // CHECK-NEXT: func.call @graph_add_0_impl(%n, %a, %b, %[[T]])
 // CHECK-NEXT: func.call @graph_exp_1_impl(%n, %[[T]], %out0)
@@ -22,7 +22,7 @@ func.func @main(%a: !graph.tensor<[n, 8], f32>, %b: !graph.tensor<[8], f32>) -> 
 // A returned input is copied into its output buffer.
 // CHECK-LABEL: func.func private @identity_impl(%n: i64, %x: !llvm.ptr, %out0: !llvm.ptr)
 // CHECK-NEXT: %[[FOUR:.*]] = arith.constant 4 : i64
-// CHECK-NEXT: %[[BYTES:.*]] = arith.muli %[[FOUR]], %n : i64
+// CHECK-NEXT: %[[BYTES:.*]] = arith.muli %n, %[[FOUR]] : i64
 // CHECK-NEXT: cpu.runtime_call "XUCopy"(%out0, %x, %[[BYTES]])
 func.func @identity(%x: !graph.tensor<[n], f32>) -> !graph.tensor<[n], f32> {
   func.return %x : !graph.tensor<[n], f32>

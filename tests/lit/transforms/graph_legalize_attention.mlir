@@ -77,9 +77,7 @@ func.func @attention_grouped_query_heads(%q: !graph.tensor<[1, n, 8, 4], f32>, %
 // Causal (bottom-right aligned) and an i1 mask combine into one keep flag;
 // the mask [n, m] broadcasts against [batch, heads, seq_q, seq_kv].
 // CHECK-LABEL: func.func private @graph_attention_0
-// CHECK: %[[MINUS_ONE:.*]] = arith.constant -1 : index
-// CHECK-NEXT: %[[NEG_N:.*]] = arith.muli %[[MINUS_ONE]], %n : index
-// CHECK-NEXT: %[[OFFSET:.*]] = arith.addi %m, %[[NEG_N]] : index
+// CHECK: %[[OFFSET:.*]] = arith.subi %m, %n : index
 // CHECK: tir.block "mask3" (%{{[0-9]+}} = spatial %{{[^,]*}}, %{{[0-9]+}} = spatial %{{[^,]*}}, %[[MI:[0-9]+]] = spatial %{{[^,]*}}, %[[MJ:[0-9]+]] = spatial
 // CHECK: %[[SCALED:.*]] = arith.mulf
 // CHECK-NEXT: %[[KEEP:.*]] = tir.load %in3[%[[MI]], %[[MJ]]] : memref<?x?xi1>

@@ -113,7 +113,7 @@ func.func @split_sections(%x: !graph.tensor<[2 * n, 4], f32>) -> (!graph.tensor<
 // Split points: the second output starts at index 3 and has n - 3 elements.
 // CHECK-LABEL: func.func private @graph_split_0
 // CHECK: %[[C3:.*]] = arith.constant 3 : index
-// CHECK: %[[REST:.*]] = arith.addi %{{.*}}, %n : index
+// CHECK: %[[REST:.*]] = arith.subi %n, %[[C3]] : index
 // CHECK: tir.block "split1"
 // CHECK: tir.for %[[L:.*]] = %{{.*}} to %[[REST]]
 // CHECK-NEXT: tir.block "split2" (%[[I:.*]] = spatial %[[L]] < %[[REST]])
@@ -151,7 +151,7 @@ func.func @strided_slice_in_bounds(%x: !graph.tensor<[n, 64], f32>) -> !graph.te
 // CHECK-LABEL: func.func private @graph_strided_slice_0
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : index
-// CHECK: %[[LAST:.*]] = arith.addi %{{.*}}, %m : index
+// CHECK: %[[LAST:.*]] = arith.subi %m, %{{.*}} : index
 // CHECK: %[[POS:.*]] = arith.maxsi %m, %[[ZERO]] : index
 // CHECK-NEXT: %[[TRIPS:.*]] = arith.minsi %[[POS]], %[[ONE]] : index
 // CHECK-NEXT: tir.for %{{.*}} = %[[ZERO]] to %[[TRIPS]] step %[[ONE]] serial

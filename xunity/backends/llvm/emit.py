@@ -71,8 +71,9 @@ def emit_llvm_ir(module: ModuleOp, target: HostTarget | None = None) -> str:
     for name, (data, align) in byte_globals.items():
         variable = llvm_module.get_global(name)
         assert isinstance(variable, ir.GlobalVariable)
-        variable.initializer = ir.Constant(ir.ArrayType(ir.IntType(8), len(data)), data)
-        variable.align = align
+        initializer = ir.Constant(ir.ArrayType(ir.IntType(8), len(data)), data)
+        variable.initializer = initializer  # pyright: ignore[reportAttributeAccessIssue]
+        variable.align = align  # pyright: ignore[reportAttributeAccessIssue]
     for signature in signatures:
         add_packed_function(llvm_module, signature)
     for op in module.ops:
