@@ -36,7 +36,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects.cpu import ArgAttr, PackedFuncOp, RuntimeCallOp
-from xunity.dialects.graph.call import CallTirOp
+from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
 from xunity.symbolic import SymExpr, product
@@ -174,6 +174,11 @@ class _EntryBuilder:
                 raise PassFailedException(
                     f'convert-graph-to-cpu: weight "{op.weight_name.data}" is not '
                     "bound; bind weights (xunity.compile(..., params=...)) first"
+                )
+            elif isinstance(op, CallPackedOp):
+                raise PassFailedException(
+                    f'convert-graph-to-cpu: graph.call_packed "{op.callee.data}": '
+                    "calls into runtime functions are not lowered yet"
                 )
             else:
                 raise PassFailedException(
