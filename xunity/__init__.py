@@ -2,6 +2,7 @@
 
 from xunity.api import compile
 from xunity.runtime.executable import Executable, XunityError
+from xunity.runtime.export import load_module
 
-__all__ = ["Executable", "XunityError", "compile"]
+__all__ = ["Executable", "XunityError", "compile", "load_module"]
 __version__ = "0.1.0"

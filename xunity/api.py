@@ -102,7 +102,8 @@ def compile(  # the natural name, as tvm.compile
     lower_to_llvm(module)
     engine = JitEngine(cache_dir=cache_dir)
     engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
-    engine.add(emit_llvm_ir(module, engine.target))
+    program_ir = emit_llvm_ir(module, engine.target)
+    engine.add(program_ir)
     kernels = [
         op.sym_name.data
         for op in module.ops
@@ -110,4 +111,4 @@ def compile(  # the natural name, as tvm.compile
     ]
     functions: dict[str, Signature | None] = {name: None for name in kernels}
     functions.update(graph_functions)
-    return Executable(engine, functions)
+    return Executable(engine, functions, program_ir)

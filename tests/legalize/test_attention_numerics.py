@@ -12,45 +12,19 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from legalize_harness import DTYPES, RNG, check, compiled, random_array, run
 from xdsl.dialects.builtin import f16, f32, i1
 from xdsl.ir import Attribute
 
-import xunity
 from xunity.dialects.graph.attention import AttentionOp
 from xunity.dialects.graph.types import TensorType
-from xunity.runtime.executable import Executable
 from xunity.symbolic import SymExpr
 
 Dim = int | str | SymExpr
 ELEMENT: dict[str, Attribute] = {"f32": f32, "f16": f16, "i1": i1}
-DTYPE = {"f32": np.float32, "f16": np.float16, "i1": np.bool_}
-TOLERANCE = {"f32": 1e-5, "f16": 1e-2}
 
-rng = np.random.default_rng(0)
-
-
-@functools.cache
-def compiled(program: str) -> Executable:
-    return xunity.compile(program)
-
-
-def run(exe: Executable, *inputs: np.ndarray) -> np.ndarray:
-    out = exe["main"](*inputs)
-    assert isinstance(out, np.ndarray)
-    return out
-
-
-def random(shape: Sequence[int], dtype: str) -> np.ndarray:
-    if dtype == "i1":
-        return rng.random(shape) < 0.7
-    return rng.uniform(-1.0, 1.0, size=shape).astype(DTYPE[dtype])
-
-
-def check(actual: np.ndarray, expected: np.ndarray, dtype: str) -> None:
-    assert actual.shape == expected.shape
-    assert actual.dtype == DTYPE[dtype]
-    tol = TOLERANCE[dtype]
-    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=tol, atol=tol)
+# Inputs in [-1, 1] (the tolerances assume it); i1 masks keep ~70% of the keys.
+random = functools.partial(random_array, true_fraction=0.7, unit_floats=True)
 
 
 # ------------------------------------------------------------------ programs
@@ -252,10 +226,10 @@ def test_rotary(dtype: str, table: list[int | str]) -> None:
     for b, n in ((2, 5), (1, 1), (1, 0)):
         sizes = {"b": b, "n": n}
         shape = [sizes[d] if isinstance(d, str) else int(d) for d in table]
-        angles = rng.uniform(0, 2 * np.pi, size=shape)
+        angles = RNG.uniform(0, 2 * np.pi, size=shape)
         cos, sin = (
-            np.cos(angles).astype(DTYPE[dtype]),
-            np.sin(angles).astype(DTYPE[dtype]),
+            np.cos(angles).astype(DTYPES[dtype]),
+            np.sin(angles).astype(DTYPES[dtype]),
         )
         x = random((b, n, 3, 8), dtype)
         check(run(exe, x, cos, sin), rotary_ref(x, cos, sin), dtype)

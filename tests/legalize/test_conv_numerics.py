@@ -12,51 +12,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from legalize_harness import RNG, check, compiled, random_array, run
 from xdsl.dialects.builtin import f16, f32, i1, i32
 from xdsl.ir import Attribute
 
-import xunity
 from xunity.dialects.graph.conv import AvgPool2dOp, Conv2dOp, MaxPool2dOp
 from xunity.dialects.graph.types import TensorType
-from xunity.runtime.executable import Executable
 
 Dim = int | str
 ELEMENT: dict[str, Attribute] = {"f32": f32, "f16": f16, "i32": i32, "i1": i1}
-DTYPE = {"f32": np.float32, "f16": np.float16, "i32": np.int32, "i1": np.bool_}
-TOLERANCE = {"f32": 1e-5, "f16": 1e-2}
 
-rng = np.random.default_rng(0)
-
-
-@functools.cache
-def compiled(program: str) -> Executable:
-    return xunity.compile(program)
-
-
-def run(exe: Executable, *inputs: np.ndarray) -> np.ndarray:
-    out = exe["main"](*inputs)
-    assert isinstance(out, np.ndarray)
-    return out
-
-
-def random(shape: Sequence[int], dtype: str) -> np.ndarray:
-    if dtype == "i32":
-        return rng.integers(-5, 6, size=shape).astype(np.int32)
-    if dtype == "i1":
-        return rng.random(shape) < 0.3
-    return rng.uniform(-1.0, 1.0, size=shape).astype(DTYPE[dtype])
-
-
-def check(actual: np.ndarray, expected: np.ndarray, dtype: str) -> None:
-    assert actual.shape == expected.shape
-    assert actual.dtype == DTYPE[dtype]
-    if dtype in TOLERANCE:
-        tol = TOLERANCE[dtype]
-        np.testing.assert_allclose(
-            actual.astype(np.float64), expected, rtol=tol, atol=tol
-        )
-    else:
-        np.testing.assert_array_equal(actual, expected.astype(DTYPE[dtype]))
+# Inputs in [-1, 1] (the tolerances assume it); small integers; sparse booleans.
+random = functools.partial(
+    random_array, ints=(-5, 6), true_fraction=0.3, unit_floats=True
+)
 
 
 # ------------------------------------------------------------------ programs
@@ -303,7 +272,7 @@ def test_max_pool2d_other_dtypes(dtype: str) -> None:
 def test_max_pool2d_negative_inputs_beat_padding() -> None:
     window = ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1))
     exe = compiled(pool_program("max_pool2d", [1, 1, 3, 3], "f32", *window))
-    x = -1.0 - rng.random((1, 1, 3, 3)).astype(np.float32)
+    x = -1.0 - RNG.random((1, 1, 3, 3)).astype(np.float32)
     check(run(exe, x), max_pool2d_ref(x, *window), "f32")
 
 

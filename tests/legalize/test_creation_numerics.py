@@ -6,41 +6,26 @@ start + i * step is exact for these small integers in every result dtype.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
+from legalize_harness import (
+    DTYPES,
+    check_exact,
+    compiled,
+    main_program,
+    random_array,
+    tensor,
+)
 
-import xunity
 from xunity.runtime.executable import Executable
-
-RNG = np.random.default_rng(0)
-
-DTYPES = {"f32": np.float32, "f16": np.float16, "i32": np.int32, "i64": np.int64}
-
-
-@functools.cache
-def _compile(text: str) -> Executable:
-    return xunity.compile(text)
-
-
-def _check_exact(actual: object, expected: np.ndarray) -> None:
-    assert isinstance(actual, np.ndarray)
-    assert actual.dtype == expected.dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_array_equal(actual, expected)
 
 
 # ------------------------------------------------------------------ full
 def _full(value: str, dtype: str) -> Executable:
     """main(s: [n]) -> [n, 3] filled with `value` (s only binds n)."""
-    result = f"!graph.tensor<[n, 3], {dtype}>"
-    return _compile(
-        f"func.func @main(%s: !graph.tensor<[n], f32>) -> {result} {{\n"
-        f"  %y = graph.full {value} : {result}\n"
-        f"  func.return %y : {result}\n"
-        "}\n"
-    )
+    result = tensor("n, 3", dtype)
+    args = {"s": tensor("n", "f32")}
+    return compiled(main_program(f"%y = graph.full {value} : {result}", args, result))
 
 
 @pytest.mark.parametrize(
@@ -59,7 +44,7 @@ def test_full(value: str, dtype: str, expected: np.generic) -> None:
     exe = _full(value, dtype)
     for n in (4, 1, 0):
         out = exe["main"](np.zeros(n, np.float32))
-        _check_exact(out, np.full((n, 3), expected))
+        check_exact(out, np.full((n, 3), expected))
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
@@ -76,31 +61,16 @@ def test_full_non_finite(value: str) -> None:
 )
 def test_arange(start: int, end: int, step: int, dtype: str) -> None:
     expected = np.arange(start, end, step, dtype=DTYPES[dtype])
-    result = f"!graph.tensor<[{expected.size}], {dtype}>"
-    exe = _compile(
-        f"func.func @main() -> {result} {{\n"
-        f"  %y = graph.arange start = {start} end = {end} step = {step} : {result}\n"
-        f"  func.return %y : {result}\n"
-        "}\n"
-    )
-    _check_exact(exe["main"](), expected)
+    result = tensor(str(expected.size), dtype)
+    op = f"%y = graph.arange start = {start} end = {end} step = {step} : {result}"
+    exe = compiled(main_program(op, {}, result))
+    check_exact(exe["main"](), expected)
 
 
 # ------------------------------------------------------------------ triu, tril
-def _random(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    if dtype in ("i32", "i64"):
-        return RNG.integers(-100, 100, shape).astype(DTYPES[dtype])
-    return RNG.standard_normal(shape).astype(DTYPES[dtype])
-
-
 def _triangular(op: str, k: int, dims: str, dtype: str) -> Executable:
-    tensor = f"!graph.tensor<[{dims}], {dtype}>"
-    return _compile(
-        f"func.func @main(%x: {tensor}) -> {tensor} {{\n"
-        f"  %y = graph.{op} %x k = {k} : {tensor}\n"
-        f"  func.return %y : {tensor}\n"
-        "}\n"
-    )
+    x = tensor(dims, dtype)
+    return compiled(main_program(f"%y = graph.{op} %x k = {k} : {x}", {"x": x}, x))
 
 
 REFERENCE = {"triu": np.triu, "tril": np.tril}
@@ -112,8 +82,8 @@ REFERENCE = {"triu": np.triu, "tril": np.tril}
 def test_triangular_batched_square(op: str, k: int, dtype: str) -> None:
     exe = _triangular(op, k, "b, n, n", dtype)
     for shape in ((2, 5, 5), (3, 1, 1), (1, 8, 8), (0, 4, 4), (2, 0, 0)):
-        x = _random(shape, dtype)
-        _check_exact(exe["main"](x), REFERENCE[op](x, k))
+        x = random_array(shape, dtype)
+        check_exact(exe["main"](x), REFERENCE[op](x, k))
 
 
 @pytest.mark.parametrize("op", ["triu", "tril"])
@@ -121,8 +91,8 @@ def test_triangular_batched_square(op: str, k: int, dtype: str) -> None:
 def test_triangular_rectangular(op: str, k: int) -> None:
     exe = _triangular(op, k, "n, m", "f32")
     for shape in ((4, 7), (7, 4), (1, 5), (5, 1), (0, 3), (3, 0)):
-        x = _random(shape, "f32")
-        _check_exact(exe["main"](x), REFERENCE[op](x, k))
+        x = random_array(shape, "f32")
+        check_exact(exe["main"](x), REFERENCE[op](x, k))
 
 
 @pytest.mark.parametrize("op", ["triu", "tril"])

@@ -13,60 +13,27 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from legalize_harness import check, compiled, main_program, random_array, run, tensor
 
-import xunity
 from xunity.runtime.executable import Executable
 
-RNG = np.random.default_rng(0)
-
-DTYPES = {"f32": np.float32, "f16": np.float16, "i32": np.int32}
-
-
-@functools.cache
-def _compile(text: str) -> Executable:
-    return xunity.compile(text)
-
-
-def _run(exe: Executable, *arrays: np.ndarray) -> np.ndarray:
-    """Call `@main`, which has one result."""
-    out = exe["main"](*arrays)
-    assert isinstance(out, np.ndarray)
-    return out
-
-
-def _tensor(dims: Sequence[str], dtype: str) -> str:
-    return f"!graph.tensor<[{', '.join(dims)}], {dtype}>"
+random = functools.partial(random_array, ints=(-50, 50))
 
 
 def _matmul_exe(
     lhs: Sequence[str], rhs: Sequence[str], out: Sequence[str], dtype: str
 ) -> Executable:
-    a, b, c = _tensor(lhs, dtype), _tensor(rhs, dtype), _tensor(out, dtype)
-    return _compile(
-        f"func.func @main(%a: {a}, %b: {b}) -> {c} {{\n"
-        f"  %c = graph.matmul %a, %b : {a}, {b} -> {c}\n"
-        f"  func.return %c : {c}\n"
-        "}\n"
-    )
-
-
-def _random(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    if dtype == "i32":
-        return RNG.integers(-50, 50, shape).astype(np.int32)
-    return RNG.standard_normal(shape).astype(DTYPES[dtype])
+    a, b, c = tensor(lhs, dtype), tensor(rhs, dtype), tensor(out, dtype)
+    op = f"%y = graph.matmul %a, %b : {a}, {b} -> {c}"
+    return compiled(main_program(op, {"a": a, "b": b}, c))
 
 
 def _check(actual: np.ndarray, a: np.ndarray, b: np.ndarray, dtype: str) -> None:
+    """actual == a @ b: exact for integers, floats against an f64 reference."""
     if dtype == "i32":
-        expected = np.matmul(a, b)
-        assert actual.dtype == expected.dtype
-        np.testing.assert_array_equal(actual, expected)
+        check(actual, np.matmul(a, b), dtype)
         return
-    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    assert actual.shape == expected.shape
-    assert actual.dtype == DTYPES[dtype]
-    tol = 1e-5 if dtype == "f32" else 1e-2
-    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=tol, atol=tol)
+    check(actual, np.matmul(a.astype(np.float64), b.astype(np.float64)), dtype)
 
 
 # (lhs dims, rhs dims, out dims, [(lhs shape, rhs shape), ...])
@@ -108,8 +75,8 @@ CASES = [
 def test_matmul_matches_numpy(dtype, lhs, rhs, out, shapes):
     exe = _matmul_exe(lhs, rhs, out, dtype)
     for lhs_shape, rhs_shape in shapes:
-        a, b = _random(lhs_shape, dtype), _random(rhs_shape, dtype)
-        _check(_run(exe, a, b), a, b, dtype)
+        a, b = random(lhs_shape, dtype), random(rhs_shape, dtype)
+        _check(run(exe, a, b), a, b, dtype)
 
 
 def test_matmul_f16_accumulates_in_f32():
@@ -119,11 +86,11 @@ def test_matmul_f16_accumulates_in_f32():
     a = np.full((1, k), 1e-3, np.float16)
     a[0, 0] = 1.0
     b = np.ones((k, 1), np.float16)
-    _check(_run(exe, a, b), a, b, "f16")
+    _check(run(exe, a, b), a, b, "f16")
 
 
 def test_matmul_i32_wraps():
     exe = _matmul_exe(["1", "k"], ["k", "1"], ["1", "1"], "i32")
     a = np.full((1, 4), 2**15, np.int32)
     b = np.full((4, 1), 2**15, np.int32)
-    _check(_run(exe, a, b), a, b, "i32")
+    _check(run(exe, a, b), a, b, "i32")

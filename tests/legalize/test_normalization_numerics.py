@@ -9,52 +9,20 @@ run at two sizes plus 0 and 1.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from legalize_harness import DTYPES, RNG, check, compiled, main_program, run, tensor
 
-import xunity
 from xunity.runtime.executable import Executable
-
-RNG = np.random.default_rng(0)
-
-DTYPES = {"f32": np.float32, "f16": np.float16}
-TOLERANCE = {"f32": 1e-5, "f16": 1e-2}
-
-
-@functools.cache
-def _compile(text: str) -> Executable:
-    return xunity.compile(text)
-
-
-def _run(exe: Executable, *arrays: np.ndarray) -> np.ndarray:
-    """Call `@main`, which has one result."""
-    out = exe["main"](*arrays)
-    assert isinstance(out, np.ndarray)
-    return out
-
-
-def _tensor(dims: Sequence[str], dtype: str) -> str:
-    return f"!graph.tensor<[{', '.join(dims)}], {dtype}>"
-
-
-def _check(actual: np.ndarray, expected: np.ndarray, dtype: str) -> None:
-    assert actual.shape == expected.shape
-    assert actual.dtype == DTYPES[dtype]
-    tol = TOLERANCE[dtype]
-    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=tol, atol=tol)
 
 
 # ------------------------------------------------------------------ softmax
 def _softmax_exe(dims: Sequence[str], axis: int, dtype: str) -> Executable:
-    t = _tensor(dims, dtype)
-    return _compile(
-        f"func.func @main(%x: {t}) -> {t} {{\n"
-        f"  %y = graph.softmax %x axis = {axis} : {t}\n"
-        f"  func.return %y : {t}\n"
-        "}\n"
+    x = tensor(dims, dtype)
+    return compiled(
+        main_program(f"%y = graph.softmax %x axis = {axis} : {x}", {"x": x}, x)
     )
 
 
@@ -78,34 +46,30 @@ def test_softmax_matches_numpy(dtype, dims, axis, shapes):
     exe = _softmax_exe(dims, axis, dtype)
     for shape in shapes:
         x = (RNG.standard_normal(shape) * 3).astype(DTYPES[dtype])
-        _check(_run(exe, x), _softmax(x, axis), dtype)
+        check(run(exe, x), _softmax(x, axis), dtype)
 
 
 def test_softmax_is_stable_for_large_logits():
     exe = _softmax_exe(["n", "8"], -1, "f32")
     x = (RNG.standard_normal((4, 8)) * 10 + 1000).astype(np.float32)
     x[1] = -1000.0
-    out = _run(exe, x)
+    out = run(exe, x)
     assert np.isfinite(out).all()
-    _check(out, _softmax(x, -1), "f32")
+    check(out, _softmax(x, -1), "f32")
 
 
 # ------------------------------------------------------------ layer_norm, rms_norm
 def _norm_exe(
     op: str, dims: Sequence[str], axes: Sequence[int], eps: float, dtype: str
 ) -> Executable:
-    x = _tensor(dims, dtype)
-    param = _tensor(dims[len(dims) - len(axes) :], dtype)
+    x = tensor(dims, dtype)
+    param = tensor(dims[len(dims) - len(axes) :], dtype)
     names = ["g", "b"] if op == "graph.layer_norm" else ["w"]
-    args = ", ".join([f"%x: {x}", *(f"%{n}: {param}" for n in names)])
-    operands = ", ".join(["%x", *(f"%{n}" for n in names)])
-    types = ", ".join([x, *[param] * len(names)])
-    return _compile(
-        f"func.func @main({args}) -> {x} {{\n"
-        f"  %y = {op} {operands} axes = {list(axes)} eps = {eps:e} : {types}\n"
-        f"  func.return %y : {x}\n"
-        "}\n"
-    )
+    args = {"x": x, **dict.fromkeys(names, param)}
+    operands = ", ".join(f"%{name}" for name in args)
+    types = ", ".join(args.values())
+    line = f"%y = {op} {operands} axes = {list(axes)} eps = {eps:e} : {types}"
+    return compiled(main_program(line, args, x))
 
 
 def _layer_norm(x, gamma, beta, count: int, eps: float) -> np.ndarray:
@@ -140,7 +104,7 @@ def test_layer_norm_matches_numpy(dtype, dims, axes, shapes):
         gamma = RNG.standard_normal(shape[len(shape) - len(axes) :]).astype(np_type)
         beta = RNG.standard_normal(gamma.shape).astype(np_type)
         expected = _layer_norm(x, gamma, beta, len(axes), 1e-5)
-        _check(_run(exe, x, gamma, beta), expected, dtype)
+        check(run(exe, x, gamma, beta), expected, dtype)
 
 
 def test_layer_norm_of_constant_rows_is_beta():
@@ -149,7 +113,7 @@ def test_layer_norm_of_constant_rows_is_beta():
     x = np.full((3, 16), 7.0, np.float32)
     gamma = RNG.standard_normal(16).astype(np.float32)
     beta = RNG.standard_normal(16).astype(np.float32)
-    _check(_run(exe, x, gamma, beta), np.broadcast_to(beta, (3, 16)), "f32")
+    check(run(exe, x, gamma, beta), np.broadcast_to(beta, (3, 16)), "f32")
 
 
 @pytest.mark.parametrize("dtype", ["f32", "f16"])
@@ -160,7 +124,7 @@ def test_rms_norm_matches_numpy(dtype, dims, axes, shapes):
         np_type = DTYPES[dtype]
         x = RNG.standard_normal(shape).astype(np_type)
         weight = RNG.standard_normal(shape[len(shape) - len(axes) :]).astype(np_type)
-        _check(_run(exe, x, weight), _rms_norm(x, weight, len(axes), 1e-6), dtype)
+        check(run(exe, x, weight), _rms_norm(x, weight, len(axes), 1e-6), dtype)
 
 
 def test_rms_norm_uses_eps():
@@ -168,4 +132,4 @@ def test_rms_norm_uses_eps():
     x = np.full((2, 4), 0.5, np.float32)
     weight = np.ones(4, np.float32)
     # 0.5 / sqrt(0.25 + 0.25)
-    _check(_run(exe, x, weight), np.full((2, 4), 0.5 / np.sqrt(0.5)), "f32")
+    check(run(exe, x, weight), np.full((2, 4), 0.5 / np.sqrt(0.5)), "f32")

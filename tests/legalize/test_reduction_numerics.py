@@ -10,41 +10,22 @@ raises (max/min/argmax over zero elements) the kernels return the identity
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from legalize_harness import (
+    DTYPES,
+    RNG,
+    check,
+    compiled,
+    main_program,
+    random_array,
+    run,
+    tensor,
+)
 
-import xunity
 from xunity.runtime.executable import Executable
-
-RNG = np.random.default_rng(0)
-
-DTYPES = {
-    "f32": np.float32,
-    "f16": np.float16,
-    "i32": np.int32,
-    "i8": np.int8,
-    "i1": np.bool_,
-    "i64": np.int64,
-}
-
-
-@functools.cache
-def _compile(text: str) -> Executable:
-    return xunity.compile(text)
-
-
-def _run(exe: Executable, *arrays: np.ndarray) -> np.ndarray:
-    """Call `@main`, which has one result."""
-    out = exe["main"](*arrays)
-    assert isinstance(out, np.ndarray)
-    return out
-
-
-def _tensor(dims: Sequence[str], dtype: str) -> str:
-    return f"!graph.tensor<[{', '.join(dims)}], {dtype}>"
 
 
 def _reduced_dims(
@@ -67,46 +48,20 @@ def _reduction(
     result_dtype: str | None = None,
 ) -> Executable:
     """`@main` applying one reduction; `axes` is the `axis` of argmax."""
-    src = _tensor(dims, dtype)
-    dst = _tensor(_reduced_dims(dims, axes, keepdims), result_dtype or dtype)
+    src = tensor(dims, dtype)
+    dst = tensor(_reduced_dims(dims, axes, keepdims), result_dtype or dtype)
     if op == "graph.argmax":
         attrs = "" if axes is None else f" axis = {axes[0]}"
     else:
         attrs = "" if axes is None else f" axes = {list(axes)}"
     attrs += " keepdims" if keepdims else ""
-    return _compile(
-        f"func.func @main(%x: {src}) -> {dst} {{\n"
-        f"  %y = {op} %x{attrs} : {src} -> {dst}\n"
-        f"  func.return %y : {dst}\n"
-        "}\n"
+    return compiled(
+        main_program(f"%y = {op} %x{attrs} : {src} -> {dst}", {"x": src}, dst)
     )
-
-
-def _random(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    np_type = DTYPES[dtype]
-    if np_type is np.bool_:
-        return RNG.random(shape) < 0.5
-    if np.issubdtype(np_type, np.integer):
-        return RNG.integers(-100, 100, shape).astype(np_type)
-    return RNG.standard_normal(shape).astype(np_type)
 
 
 def _axis_arg(axes: Sequence[int] | None) -> tuple[int, ...] | None:
     return None if axes is None else tuple(axes)
-
-
-def _check(actual: np.ndarray, expected: np.ndarray | np.generic, dtype: str) -> None:
-    expected = np.asarray(expected)
-    assert actual.shape == expected.shape
-    assert actual.dtype == expected.dtype
-    if dtype == "f16":
-        np.testing.assert_allclose(
-            actual.astype(np.float32), expected.astype(np.float32), rtol=1e-2, atol=1e-2
-        )
-    elif dtype == "f32":
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
-    else:
-        np.testing.assert_array_equal(actual, expected)
 
 
 # (dims, axes, keepdims, concrete shapes: two sizes of each symbol plus 0 and 1)
@@ -158,7 +113,7 @@ OP_DTYPES = [
 def test_reduction_matches_numpy(op, dtype, dims, axes, keepdims, shapes):
     exe = _reduction(op, dims, dtype, axes, keepdims)
     for shape in shapes:
-        x = _random(shape, dtype)
+        x = random_array(shape, dtype)
         empty = any(
             shape[a] == 0 for a in (range(len(shape)) if axes is None else axes)
         )
@@ -166,25 +121,25 @@ def test_reduction_matches_numpy(op, dtype, dims, axes, keepdims, shapes):
             continue  # numpy raises; see test_empty_max_min_return_identity
         with np.errstate(invalid="ignore"):
             expected = _numpy_reduce(op, x, axes, keepdims)
-        _check(_run(exe, x), expected, dtype)
+        check(run(exe, x), expected, dtype)
 
 
 def test_sum_integer_wraps_in_its_type():
     exe = _reduction("graph.sum", ["n"], "i32", None, False)
     x = np.full(4, 2**30, dtype=np.int32)
-    _check(_run(exe, x), np.sum(x, dtype=np.int32), "i32")
+    check(run(exe, x), np.sum(x, dtype=np.int32), "i32")
 
 
 def test_mean_over_zero_elements_is_nan():
     exe = _reduction("graph.mean", ["n", "4"], "f32", [0], False)
-    out = _run(exe, np.zeros((0, 4), np.float32))
+    out = run(exe, np.zeros((0, 4), np.float32))
     assert out.shape == (4,) and np.isnan(out).all()
 
 
 def test_empty_max_min_return_identity():
     x = np.zeros((0, 3), np.float32)
-    maxima = _run(_reduction("graph.max", ["n", "3"], "f32", [0], False), x)
-    minima = _run(_reduction("graph.min", ["n", "3"], "f32", [0], False), x)
+    maxima = run(_reduction("graph.max", ["n", "3"], "f32", [0], False), x)
+    minima = run(_reduction("graph.min", ["n", "3"], "f32", [0], False), x)
     np.testing.assert_array_equal(maxima, np.full(3, -np.inf, np.float32))
     np.testing.assert_array_equal(minima, np.full(3, np.inf, np.float32))
 
@@ -192,11 +147,11 @@ def test_empty_max_min_return_identity():
 @pytest.mark.parametrize("op", ["graph.max", "graph.min"])
 def test_max_min_propagate_nan(op):
     exe = _reduction(op, ["n", "4"], "f32", [0], False)
-    x = _random((5, 4), "f32")
+    x = random_array((5, 4), "f32")
     x[2, 1] = np.nan
     x[4, 3] = np.nan
     expected = np.max(x, axis=0) if op == "graph.max" else np.min(x, axis=0)
-    np.testing.assert_array_equal(_run(exe, x), expected)
+    np.testing.assert_array_equal(run(exe, x), expected)
 
 
 # ------------------------------------------------------------------ argmax
@@ -218,7 +173,7 @@ def test_argmax_matches_numpy(dtype, dims, axes, keepdims, shapes):
         x = RNG.integers(-3, 3, shape).astype(DTYPES[dtype])
         axis = None if axes is None else axes[0]
         expected = np.argmax(x, axis=axis, keepdims=keepdims)
-        _check(_run(exe, x), expected.astype(np.int64), "i64")
+        check(run(exe, x), expected.astype(np.int64), "i64")
 
 
 def test_argmax_returns_first_nan():
@@ -232,11 +187,11 @@ def test_argmax_returns_first_nan():
         ],
         np.float32,
     )
-    np.testing.assert_array_equal(_run(exe, x), np.argmax(x, axis=1))
+    np.testing.assert_array_equal(run(exe, x), np.argmax(x, axis=1))
 
 
 def test_argmax_over_zero_elements_is_zero():
     exe = _reduction("graph.argmax", ["3", "n"], "f32", [1], False, "i64")
     np.testing.assert_array_equal(
-        _run(exe, np.zeros((3, 0), np.float32)), np.zeros(3, np.int64)
+        run(exe, np.zeros((3, 0), np.float32)), np.zeros(3, np.int64)
     )

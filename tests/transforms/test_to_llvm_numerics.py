@@ -34,6 +34,7 @@ import pytest
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.optimize import assembly, optimize
+from xunity.backends.llvm.runtime import runtime_ir
 from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
 from xunity.diagnostics import parse_module
@@ -97,6 +98,8 @@ class Jit:
 
     def __init__(self, cache_dir: Path):
         self.engine = JitEngine(cache_dir=cache_dir)
+        target = self.engine.target
+        self.engine.add(runtime_ir(target.triple, target.data_layout))
         self._added: set[str] = set()
 
     def address(self, name: str, text: Callable[[], str]) -> int:
@@ -595,7 +598,7 @@ func.func @saxpy_sum(%chunks: i64, %s: f32, %x: !llvm.ptr, %y: !llvm.ptr, %sums:
 """
 
 
-def test_cpu_vector_ops_and_serial_parallel_loop(jit: Jit) -> None:
+def test_cpu_vector_ops_and_parallel_loop(jit: Jit) -> None:
     address = jit.address("saxpy_sum", lambda: CPU_KERNEL)
     signature = ctypes.CFUNCTYPE(
         None,

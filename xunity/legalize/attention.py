@@ -35,6 +35,7 @@ from xunity.legalize.kernel_builder import (
     LegalizeRule,
     compute_type,
 )
+from xunity.legalize.reduction import MAX, SUM
 
 
 def attention_rule(op: Operation, kb: KernelBuilder) -> None:
@@ -69,15 +70,13 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
         return e.math(math.RsqrtOp, size)
 
     # 1. scores = q . k
-    def dot(
-        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
-    ) -> SSAValue:
+    def product(e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue]) -> SSAValue:
         b, h, i, j = ivs
         query = e.load(q, [b, i, h, rvs[0]])
         key = e.load(k, [b, j, kv_head(e, h), rvs[0]])
-        return e.add(acc, e.mul(query, key))
+        return e.mul(query, key)
 
-    kb.reduce(scores, [head_dim], lambda e, ivs: e.constant(0.0, f), dot, "qk")
+    SUM.into(kb, scores, [head_dim], product, "qk")
 
     # 2. scale, mask
     def masked(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
@@ -101,18 +100,10 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
     kb.compute(scores, masked, name="mask")
 
     # 3. row maximum
-    def row_max_update(
-        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
-    ) -> SSAValue:
-        return e.maximum(acc, e.load(scores, [*ivs, rvs[0]]))
+    def score(e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue]) -> SSAValue:
+        return e.load(scores, [*ivs, rvs[0]])
 
-    kb.reduce(
-        row_max,
-        [seq_kv],
-        lambda e, ivs: e.constant(float("-inf"), f),
-        row_max_update,
-        "row_max",
-    )
+    MAX.into(kb, row_max, [seq_kv], score, "row_max")
 
     # 4. exp and row sum
     def shifted_exp(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
@@ -123,14 +114,7 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
 
     kb.compute(scores, shifted_exp, name="exp")
 
-    def row_sum_update(
-        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
-    ) -> SSAValue:
-        return e.add(acc, e.load(scores, [*ivs, rvs[0]]))
-
-    kb.reduce(
-        row_sum, [seq_kv], lambda e, ivs: e.constant(0.0, f), row_sum_update, "row_sum"
-    )
+    SUM.into(kb, row_sum, [seq_kv], score, "row_sum")
 
     # 5. probabilities times v
     def inverse_sum(e: Emitter, ivs: list[SSAValue]) -> SSAValue:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, i64
+from xdsl.dialects.builtin import i64
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from xunity.dialects.graph import conv
@@ -31,8 +31,8 @@ from xunity.legalize.kernel_builder import (
     LegalizeError,
     LegalizeRule,
     compute_type,
-    is_float_type,
 )
+from xunity.legalize.reduction import bounds
 from xunity.symbolic import SymExpr
 
 Init = Callable[[Emitter, list[SSAValue]], SSAValue]
@@ -154,16 +154,6 @@ def conv2d_rule(op: Operation, kb: KernelBuilder) -> None:
 
 
 # ------------------------------------------------------------------ pooling
-def lowest(value_type: Attribute) -> float | int:
-    """The identity of max: -inf for floats, false for i1, the minimum integer."""
-    if is_float_type(value_type):
-        return float("-inf")
-    assert isinstance(value_type, IntegerType)
-    if value_type == BOOL_TYPE:
-        return 0
-    return -(1 << (value_type.width.data - 1))
-
-
 def maximum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
     """numpy.maximum; on i1 that is `or` (signed max would rank true below false)."""
     if lhs.type == BOOL_TYPE:
@@ -174,7 +164,7 @@ def maximum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
 def max_pool2d_rule(op: Operation, kb: KernelBuilder) -> None:
     assert isinstance(op, conv.MaxPool2dOp)
     (x,), (out,) = kb.inputs, kb.outputs
-    neutral = lowest(compute_type(out.element_type))
+    neutral, _ = bounds(compute_type(out.element_type))
 
     def update(
         e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue

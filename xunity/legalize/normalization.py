@@ -10,21 +10,13 @@ E[x^2] - E[x]^2).  f16/bf16 inputs are computed in f32 throughout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from xdsl.dialects import math
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import normalization as norm
-from xunity.legalize.kernel_builder import (
-    Emitter,
-    KernelBuilder,
-    LegalizeRule,
-    element_count,
-    reduce_into,
-)
-from xunity.legalize.reduction import ReducedAxes, lowest, maximum
+from xunity.legalize.kernel_builder import Buffer, Emitter, KernelBuilder, LegalizeRule
+from xunity.legalize.reduction import MAX, SUM, ReducedAxes, mean_of
 
 
 def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
@@ -35,27 +27,13 @@ def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
     axes = ReducedAxes.of(x.shape, [op.axis.value.data], keepdims=False)
     row_max = kb.scratch(axes.kept_shape, f32)
     row_sum = kb.scratch(axes.kept_shape, f32)
-    kb.reduce(
-        row_max,
-        axes.extents,
-        init=lambda e, ivs: lowest(e, f32),
-        update=lambda e, s, r, acc: maximum(
-            e, acc, e.load(x, axes.input_indices(s, r))
-        ),
-        name="softmax_max",
-    )
+    value = axes.element(x)
+    MAX.into(kb, row_max, axes.extents, value, name="softmax_max")
 
     def shifted_exp(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
-        value = e.load(x, axes.input_indices(s, r))
-        return e.exp(e.sub(value, e.load(row_max, s)))
+        return e.exp(e.sub(value(e, s, r), e.load(row_max, s)))
 
-    kb.reduce(
-        row_sum,
-        axes.extents,
-        init=lambda e, ivs: e.constant(0.0, f32),
-        update=lambda e, s, r, acc: e.add(acc, shifted_exp(e, s, r)),
-        name="softmax_sum",
-    )
+    SUM.into(kb, row_sum, axes.extents, shifted_exp, name="softmax_sum")
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row = axes.kept_indices(ivs, kb.zero)
@@ -65,21 +43,35 @@ def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
     kb.compute(out, value_at, name="softmax")
 
 
-def _inverse_std(
-    kb: KernelBuilder, axes: ReducedAxes, eps: float
-) -> Callable[[Emitter, SSAValue], SSAValue]:
-    """sum_of_squares -> 1 / sqrt(sum_of_squares / count + eps)"""
+def _trailing_axes(op: norm.TrailingNormOp, kb: KernelBuilder) -> ReducedAxes:
+    return ReducedAxes.of(kb.inputs[0].shape, op.axes.get_values(), keepdims=False)
 
-    def finalize(e: Emitter, sum_of_squares: SSAValue) -> SSAValue:
-        variance = e.div(sum_of_squares, element_count(e, kb, axes.extents))
+
+def _inverse_std_into(
+    kb: KernelBuilder,
+    rstd: Buffer,
+    x: Buffer,
+    axes: ReducedAxes,
+    eps: float,
+    name: str,
+    mean: Buffer | None = None,
+) -> None:
+    """rstd = 1 / sqrt(sum((x - mean)^2) / N + eps), or of sum(x^2) without `mean`."""
+
+    element = axes.element(x)
+
+    def square(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
+        value = element(e, s, r)
+        if mean is not None:
+            value = e.sub(value, e.load(mean, s))
+        return e.mul(value, value)
+
+    def inverse_std(e: Emitter, sum_of_squares: SSAValue) -> SSAValue:
+        variance = mean_of(kb, axes.extents)(e, sum_of_squares)
         shifted = e.add(variance, e.constant(eps, f32))
         return e.div(e.constant(1.0, f32), e.math(math.SqrtOp, shifted))
 
-    return finalize
-
-
-def _trailing_axes(op: norm.TrailingNormOp, kb: KernelBuilder) -> ReducedAxes:
-    return ReducedAxes.of(kb.inputs[0].shape, op.axes.get_values(), keepdims=False)
+    SUM.into(kb, rstd, axes.extents, square, name, finalize=inverse_std)
 
 
 def layer_norm_rule(op: Operation, kb: KernelBuilder) -> None:
@@ -91,29 +83,16 @@ def layer_norm_rule(op: Operation, kb: KernelBuilder) -> None:
     outer = len(axes.kept_shape)
     mean = kb.scratch(axes.kept_shape, f32)
     rstd = kb.scratch(axes.kept_shape, f32)
-    reduce_into(
+    SUM.into(
         kb,
         mean,
         axes.extents,
-        init=lambda e, ivs: e.constant(0.0, f32),
-        update=lambda e, s, r, acc: e.add(acc, e.load(x, axes.input_indices(s, r))),
-        finalize=lambda e, total: e.div(total, element_count(e, kb, axes.extents)),
+        axes.element(x),
         name="layer_norm_mean",
+        finalize=mean_of(kb, axes.extents),
     )
-
-    def squared_deviation(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
-        deviation = e.sub(e.load(x, axes.input_indices(s, r)), e.load(mean, s))
-        return e.mul(deviation, deviation)
-
-    reduce_into(
-        kb,
-        rstd,
-        axes.extents,
-        init=lambda e, ivs: e.constant(0.0, f32),
-        update=lambda e, s, r, acc: e.add(acc, squared_deviation(e, s, r)),
-        finalize=_inverse_std(kb, axes, op.eps.value.data),
-        name="layer_norm_rstd",
-    )
+    eps = op.eps.value.data
+    _inverse_std_into(kb, rstd, x, axes, eps, "layer_norm_rstd", mean)
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row, inner = ivs[:outer], ivs[outer:]
@@ -130,20 +109,7 @@ def rms_norm_rule(op: Operation, kb: KernelBuilder) -> None:
     axes = _trailing_axes(op, kb)
     outer = len(axes.kept_shape)
     rstd = kb.scratch(axes.kept_shape, f32)
-
-    def square(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
-        value = e.load(x, axes.input_indices(s, r))
-        return e.mul(value, value)
-
-    reduce_into(
-        kb,
-        rstd,
-        axes.extents,
-        init=lambda e, ivs: e.constant(0.0, f32),
-        update=lambda e, s, r, acc: e.add(acc, square(e, s, r)),
-        finalize=_inverse_std(kb, axes, op.eps.value.data),
-        name="rms_norm_rstd",
-    )
+    _inverse_std_into(kb, rstd, x, axes, op.eps.value.data, "rms_norm_rstd")
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row, inner = ivs[:outer], ivs[outer:]

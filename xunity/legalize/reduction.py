@@ -12,7 +12,7 @@ index of the first NaN, as numpy does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -23,6 +23,7 @@ from xunity.dialects.graph import reduction as red
 from xunity.dialects.graph.inference import normalize_axes, reduce_shape
 from xunity.dialects.graph.types import BOOL_TYPE
 from xunity.legalize.kernel_builder import (
+    Buffer,
     Emitter,
     KernelBuilder,
     LegalizeRule,
@@ -75,6 +76,10 @@ class ReducedAxes:
             indices.append(next(reduced_iter))
         return indices
 
+    def element(self, x: Buffer) -> Element:
+        """x at (the result's indices, the reduce indices)."""
+        return lambda e, s, r: e.load(x, self.input_indices(s, r))
+
     def kept_indices(
         self, input_indices: Sequence[SSAValue], zero: SSAValue
     ) -> list[SSAValue]:
@@ -91,24 +96,24 @@ def reduced_axes(op: red.ReductionOp, shape: Sequence[SymExpr]) -> ReducedAxes:
 
 
 # ------------------------------------------------------------------ scalar folds
-def lowest(e: Emitter, value_type: Attribute) -> SSAValue:
-    """The identity of max: -inf, the smallest integer, or false."""
+def bounds(value_type: Attribute) -> tuple[float | int, float | int]:
+    """The lowest and highest value of a type, the identities of max and min:
+    -inf / +inf, the integer extremes, or false / true."""
     if is_float_type(value_type):
-        return e.constant(float("-inf"), value_type)
+        return float("-inf"), float("inf")
     assert isinstance(value_type, IntegerType)
     if value_type == BOOL_TYPE:
-        return e.constant(False, value_type)
-    return e.constant(-(1 << (value_type.width.data - 1)), value_type)
+        return 0, 1
+    half = 1 << (value_type.width.data - 1)
+    return -half, half - 1
+
+
+def lowest(e: Emitter, value_type: Attribute) -> SSAValue:
+    return e.constant(bounds(value_type)[0], value_type)
 
 
 def highest(e: Emitter, value_type: Attribute) -> SSAValue:
-    """The identity of min: +inf, the largest integer, or true."""
-    if is_float_type(value_type):
-        return e.constant(float("inf"), value_type)
-    assert isinstance(value_type, IntegerType)
-    if value_type == BOOL_TYPE:
-        return e.constant(True, value_type)
-    return e.constant((1 << (value_type.width.data - 1)) - 1, value_type)
+    return e.constant(bounds(value_type)[1], value_type)
 
 
 def maximum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
@@ -124,67 +129,76 @@ def minimum(e: Emitter, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
     return e.minimum(lhs, rhs)
 
 
+Element = Callable[[Emitter, list[SSAValue], list[SSAValue]], SSAValue]
+"""The value folded in at (spatial indices, reduce indices)."""
+Finalize = Callable[[Emitter, SSAValue], SSAValue]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """acc = identity, then acc = combine(acc, element) over the reduce loops."""
+
+    identity: Callable[[Emitter, Attribute], SSAValue]
+    combine: Callable[[Emitter, SSAValue, SSAValue], SSAValue]
+    widen: bool
+    """Accumulate f16/bf16 in f32: sums would round at every step, while max
+    and min are exact in the output type and fold in place."""
+
+    def into(
+        self,
+        kb: KernelBuilder,
+        out: Buffer,
+        extents: Sequence[SymExpr],
+        element: Element,
+        name: str,
+        finalize: Finalize | None = None,
+    ) -> None:
+        """out[s] = finalize(fold of element(s, r) over r in `extents`)."""
+        acc_type = compute_type(out.element_type)
+
+        def init(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+            return self.identity(e, acc_type)
+
+        def update(
+            e: Emitter, s: list[SSAValue], r: list[SSAValue], acc: SSAValue
+        ) -> SSAValue:
+            return self.combine(e, acc, element(e, s, r))
+
+        if not self.widen:
+            assert finalize is None, "only widened folds take a finalize"
+            kb.reduce(out, extents, init, update, name)
+            return
+        reduce_into(kb, out, extents, init, update, finalize, name)
+
+
+SUM = Fold(lambda e, t: e.constant(0, t), Emitter.add, widen=True)
+MAX = Fold(lowest, maximum, widen=False)
+MIN = Fold(highest, minimum, widen=False)
+
+
+def mean_of(kb: KernelBuilder, extents: Sequence[SymExpr]) -> Finalize:
+    """total -> total / element count (NaN for zero elements, like numpy)."""
+    return lambda e, total: e.div(total, element_count(e, kb, extents))
+
+
 # ------------------------------------------------------------------ rules
-def sum_rule(op: Operation, kb: KernelBuilder) -> None:
-    assert isinstance(op, red.SumOp)
-    (x,), (out,) = kb.inputs, kb.outputs
-    axes = reduced_axes(op, x.shape)
-    acc_type = compute_type(out.element_type)
-    reduce_into(
-        kb,
-        out,
-        axes.extents,
-        init=lambda e, ivs: e.constant(0, acc_type),
-        update=lambda e, s, r, acc: e.add(acc, e.load(x, axes.input_indices(s, r))),
-        name="sum",
-    )
+def fold_rule(fold: Fold, mean: bool = False) -> LegalizeRule:
+    """sum, mean, max, min: fold the input over the op's reduced axes."""
 
+    def rule(op: Operation, kb: KernelBuilder) -> None:
+        assert isinstance(op, red.ReductionOp)
+        (x,), (out,) = kb.inputs, kb.outputs
+        axes = reduced_axes(op, x.shape)
+        fold.into(
+            kb,
+            out,
+            axes.extents,
+            axes.element(x),
+            name=op.name[6:],
+            finalize=mean_of(kb, axes.extents) if mean else None,
+        )
 
-def mean_rule(op: Operation, kb: KernelBuilder) -> None:
-    """The sum divided by the element count (NaN for zero elements, like numpy)."""
-    assert isinstance(op, red.MeanOp)
-    (x,), (out,) = kb.inputs, kb.outputs
-    axes = reduced_axes(op, x.shape)
-    acc_type = compute_type(out.element_type)
-    reduce_into(
-        kb,
-        out,
-        axes.extents,
-        init=lambda e, ivs: e.constant(0, acc_type),
-        update=lambda e, s, r, acc: e.add(acc, e.load(x, axes.input_indices(s, r))),
-        finalize=lambda e, total: e.div(total, element_count(e, kb, axes.extents)),
-        name="mean",
-    )
-
-
-def max_rule(op: Operation, kb: KernelBuilder) -> None:
-    assert isinstance(op, red.MaxOp)
-    (x,), (out,) = kb.inputs, kb.outputs
-    axes = reduced_axes(op, x.shape)
-    kb.reduce(
-        out,
-        axes.extents,
-        init=lambda e, ivs: lowest(e, compute_type(out.element_type)),
-        update=lambda e, s, r, acc: maximum(
-            e, acc, e.load(x, axes.input_indices(s, r))
-        ),
-        name="max",
-    )
-
-
-def min_rule(op: Operation, kb: KernelBuilder) -> None:
-    assert isinstance(op, red.MinOp)
-    (x,), (out,) = kb.inputs, kb.outputs
-    axes = reduced_axes(op, x.shape)
-    kb.reduce(
-        out,
-        axes.extents,
-        init=lambda e, ivs: highest(e, compute_type(out.element_type)),
-        update=lambda e, s, r, acc: minimum(
-            e, acc, e.load(x, axes.input_indices(s, r))
-        ),
-        name="min",
-    )
+    return rule
 
 
 def _flat_index(
@@ -238,9 +252,9 @@ def argmax_rule(op: Operation, kb: KernelBuilder) -> None:
 
 
 RULES: dict[type[Operation], LegalizeRule] = {
-    red.SumOp: sum_rule,
-    red.MeanOp: mean_rule,
-    red.MaxOp: max_rule,
-    red.MinOp: min_rule,
+    red.SumOp: fold_rule(SUM),
+    red.MeanOp: fold_rule(SUM, mean=True),
+    red.MaxOp: fold_rule(MAX),
+    red.MinOp: fold_rule(MIN),
     red.ArgmaxOp: argmax_rule,
 }

@@ -11,13 +11,13 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from os import PathLike
+from typing import Any, Protocol
 
 import numpy as np
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
 from xdsl.ir import Attribute
 
-from xunity.backends.llvm.jit import JitEngine
 from xunity.dialects.graph.types import TensorType
 from xunity.runtime.dlpack import PackedArgs, PackedCFunc, TVMFFIAny
 from xunity.symbolic import SymExpr
@@ -121,11 +121,24 @@ def _as_array(value: object) -> object:
     return np.from_dlpack(value)  # type: ignore[arg-type]  # zero-copy, e.g. torch
 
 
+class SymbolTable(Protocol):
+    """Where compiled code lives: a `JitEngine` or a loaded `SharedLibrary`."""
+
+    def address(self, symbol: str) -> int: ...
+
+
 class Executable:
     """The functions of one compiled module, by name: `exe["main"](x, w)`."""
 
-    def __init__(self, engine: JitEngine, functions: dict[str, Signature | None]):
+    def __init__(
+        self,
+        engine: SymbolTable,
+        functions: dict[str, Signature | None],
+        llvm_ir: str | None = None,
+    ):
         self.engine = engine
+        self.llvm_ir = llvm_ir
+        """The program's LLVM IR (without the runtime), for export_library."""
         last_error = ctypes.CFUNCTYPE(ctypes.c_char_p)(engine.address("XUGetLastError"))
         self._functions = {
             name: PackedFunction(
@@ -146,3 +159,11 @@ class Executable:
     @property
     def function_names(self) -> list[str]:
         return sorted(self._functions)
+
+    def export_library(
+        self, path: str | PathLike[str], compiler: str | None = None
+    ) -> None:
+        """Link the compiled module into a shared library (see docs/abi.md)."""
+        from xunity.runtime.export import export_library
+
+        export_library(self, path, compiler)

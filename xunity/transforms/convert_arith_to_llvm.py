@@ -57,11 +57,11 @@ from xdsl.utils.type import get_element_type_or_self
 from xunity.dialects.llvm_extra import FPToSIOp, FPToUIOp, UIToFPOp
 from xunity.transforms.llvm_conversion import (
     check_lowered,
-    intrinsic_name,
     llvm_type,
     llvm_value,
     llvm_values,
     replace_bridged,
+    replace_by_intrinsic_call,
 )
 
 PASS_NAME = "convert-arith-to-llvm"
@@ -332,11 +332,7 @@ class IntrinsicBinaryLowering(RewritePattern):
         name = self._INTRINSICS.get(type(op))
         if name is None:
             return
-        result_type = op.results[0].type
-        call = llvm.CallIntrinsicOp(
-            intrinsic_name(name, result_type), op.operands, [result_type]
-        )
-        rewriter.replace(op, [call])
+        replace_by_intrinsic_call(op, name, rewriter)
 
 
 _INTEGER_MIN_MAX: dict[type[Operation], str] = {

@@ -6,11 +6,22 @@ See docs/dialects/cpu.md for each op's lowering.  Two choices made here:
   to two lanes, then `llvm.intr.vector.reduce.fadd` of those two: the
   documented tree order, without the `reassoc` flag that the llvmlite
   translation drops (an ordered reduction would be a serial chain).
-- `cpu.parallel` runs serially for now (the runtime thread pool comes
-  later): in a function body, a `cf` loop in place, whose body may already be
-  several blocks (when `convert-scf-to-cf` ran first; every `cpu.yield`
-  becomes the back edge); nested in a structured op, an `scf.for`.  Both are
-  built from `arith` / `cf` / `scf` ops on `index`, so this pass runs before
+- `cpu.parallel` runs on the runtime thread pool: its body is outlined into
+  an internal `llvm.func @<parent>_par<k>(i64 begin, i64 end, ptr closure) -> i32`
+  (marked `cpu.parallel_body`) that loops over [begin, end) and returns 0;
+  every value the body uses from outside is stored into 64-byte-aligned
+  stack bytes at explicit offsets (the closure; constants are cloned instead,
+  so LLVM still sees them), and the loop becomes
+  `XUParallelLaunch(@<parent>_par<k>, closure, lb, ub, num_tasks or 0)`.
+  Its result is not checked: outlined bodies always return 0.
+  A `cpu.parallel` inside another one's body runs serially (the runtime
+  would run a nested launch serially anyway; an inline loop costs nothing and
+  stays visible to LLVM), and so does one whose body uses a value that is
+  not a scalar, pointer or vector (e.g. a memref).  Serially means: in a
+  function body, a `cf` loop in place, whose body may already be several
+  blocks (when `convert-scf-to-cf` ran first; every `cpu.yield` becomes the
+  back edge); nested in a structured op, an `scf.for`.  Both are built from
+  `arith` / `cf` / `scf` ops on `index`, so this pass runs before
   `convert-scf-to-cf` (for the latter), `convert-arith-to-llvm` and
   `convert-cf-to-llvm`.
 
@@ -29,14 +40,18 @@ from xdsl.dialects.builtin import (
     BFloat16Type,
     DenseArrayBase,
     FloatAttr,
+    IndexType,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
+    UnitAttr,
+    UnrealizedConversionCastOp,
     VectorType,
     i32,
     i64,
 )
 from xdsl.dialects.func import FuncOp
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, OpResult, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -46,12 +61,14 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
+from xdsl.traits import SymbolTable, is_side_effect_free
 
 from xunity.dialects import cpu
 from xunity.transforms.llvm_conversion import (
     check_lowered,
     declare_function,
     intrinsic_name,
+    llvm_type,
     llvm_value,
     llvm_values,
 )
@@ -241,6 +258,225 @@ def _in_function_body(op: Operation) -> bool:
     return isinstance(op.parent_op(), FuncOp | llvm.FuncOp)
 
 
+OUTLINED_ATTR = "cpu.parallel_body"
+"""Marks the llvm.func a `cpu.parallel` body was outlined into."""
+
+CLOSURE_ALIGN = 64
+"""The closure's alignment: enough for any field, 512-bit vectors included."""
+
+
+def _enclosing_function(op: Operation) -> FuncOp | llvm.FuncOp | None:
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, FuncOp | llvm.FuncOp):
+        parent = parent.parent_op()
+    return parent
+
+
+def _inside_parallel(op: Operation) -> bool:
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, cpu.ParallelOp):
+        parent = parent.parent_op()
+    return parent is not None
+
+
+def _is_defined_inside(value: SSAValue, op: Operation) -> bool:
+    owner = value.owner
+    block = owner if isinstance(owner, Block) else owner.parent_block()
+    return block is not None and op.is_ancestor(block)
+
+
+def _is_constant(value: SSAValue) -> bool:
+    """Made by an operand-free, effect-free op: cloned into the body, not captured."""
+    owner = value.owner
+    return (
+        isinstance(owner, Operation)
+        and not owner.operands
+        and not owner.regions
+        and is_side_effect_free(owner)
+    )
+
+
+def _scalar_bits(type: Attribute) -> int | None:
+    if isinstance(type, IndexType | llvm.LLVMPointerType):
+        return 64
+    if isinstance(type, IntegerType):
+        return type.width.data
+    if isinstance(type, AnyFloat):
+        return type.bitwidth
+    return None
+
+
+def _closure_bytes(type: Attribute) -> int | None:
+    """Bytes a captured value takes in the closure; None if it cannot be captured."""
+    if isinstance(type, VectorType) and type.get_num_scalable_dims() == 0:
+        bits = _scalar_bits(type.element_type)
+        return None if bits is None else -(-bits * type.get_shape()[0] // 8)
+    bits = _scalar_bits(type)
+    return None if bits is None else -(-bits // 8)
+
+
+def _closure_layout(captured: list[SSAValue]) -> tuple[list[tuple[int, int]], int]:
+    """(offset, alignment) of each captured value, and the closure's size in bytes.
+
+    Each value is aligned to its size rounded up to a power of two (at most
+    CLOSURE_ALIGN); loads and stores state that alignment.
+    """
+    fields: list[tuple[int, int]] = []
+    size = 0
+    for value in captured:
+        nbytes = _closure_bytes(value.type)
+        assert nbytes is not None
+        align = min(CLOSURE_ALIGN, 1 << (nbytes - 1).bit_length())
+        offset = -(-size // align) * align
+        fields.append((offset, align))
+        size = offset + nbytes
+    return fields, size
+
+
+def _outside_values(op: cpu.ParallelOp) -> list[SSAValue]:
+    """The values `op`'s body uses but does not define, in order of first use."""
+    found: dict[SSAValue, None] = {}
+    for inner in op.body.walk():
+        for operand in inner.operands:
+            if not _is_defined_inside(operand, op):
+                found.setdefault(operand)
+    return list(found)
+
+
+def _unique_name(module: ModuleOp, base: str) -> str:
+    index = 0
+    while SymbolTable.lookup_symbol(module, f"{base}_par{index}") is not None:
+        index += 1
+    return f"{base}_par{index}"
+
+
+def _byte_address(closure: SSAValue, offset: int) -> llvm.GEPOp:
+    return llvm.GEPOp(closure, [offset], IntegerType(8))
+
+
+class OutlineParallel(RewritePattern):
+    """cpu.parallel %i = %lb to %ub { body(%x, %y) }  ==>  a launch on the thread pool
+
+      %c = llvm.alloca N x !llvm.ptr {alignment = 64}     (at function entry)
+      llvm.store %x, (getelementptr %c[0], i8); llvm.store %y, (... %c[8] ...)
+      llvm.call @XUParallelLaunch(@f_par0, %c, %lb, %ub, num_tasks or 0)
+
+      llvm.func internal @f_par0(%begin: i64, %end: i64, %c: !llvm.ptr) -> i32
+          attributes {cpu.parallel_body} {
+        %x, %y = loads from %c
+        cpu.parallel %i = %begin to %end { body(%x, %y) }   (a serial loop next)
+        llvm.return 0
+      }
+
+    The closure is stack bytes with explicit offsets, not an LLVM struct: the
+    llvmlite translation gives a struct field's address the struct's pointer
+    type and then rejects stores through it, while an alloca of `!llvm.ptr`
+    slots yields an opaque pointer that every load and store accepts.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cpu.ParallelOp, rewriter: PatternRewriter) -> None:
+        parent = _enclosing_function(op)
+        if parent is None or OUTLINED_ATTR in parent.attributes:
+            return
+        if _inside_parallel(op):
+            return
+        outside = _outside_values(op)
+        if any(_closure_bytes(value.type) is None for value in outside):
+            return
+        module = op.get_toplevel_object()
+        assert isinstance(module, ModuleOp)
+        constants = [value for value in outside if _is_constant(value)]
+        captured = [value for value in outside if not _is_constant(value)]
+        name = _unique_name(module, parent.sym_name.data)
+        closure = self._pack(rewriter, parent, captured)
+        outlined = self._outline(op, rewriter, name, constants, captured)
+        rewriter.insert_op(outlined, InsertPoint.after(parent))
+        address = llvm.AddressOfOp(name, llvm.LLVMPointerType())
+        num_tasks = op.num_tasks.value.data if op.num_tasks is not None else 0
+        tasks = llvm.ConstantOp(IntegerAttr(num_tasks, i64), i64)
+        rewriter.insert_op([address, tasks])
+        bounds = llvm_values([op.lb, op.ub], rewriter)
+        launch = cpu.RuntimeCallOp(
+            "XUParallelLaunch", [address.result, closure, *bounds, tasks.result]
+        )
+        rewriter.replace(op, [launch], [])
+
+    @staticmethod
+    def _pack(
+        rewriter: PatternRewriter,
+        parent: FuncOp | llvm.FuncOp,
+        captured: list[SSAValue],
+    ) -> SSAValue:
+        """The closure: allocated once at function entry, filled before the launch."""
+        if not captured:
+            return rewriter.insert(
+                llvm.ZeroOp(result_types=[llvm.LLVMPointerType()])
+            ).res
+        fields, size = _closure_layout(captured)
+        slots = llvm.ConstantOp(IntegerAttr(-(-size // 8), i64), i64)
+        closure = llvm.AllocaOp(slots, llvm.LLVMPointerType(), alignment=CLOSURE_ALIGN)
+        rewriter.insert_op(
+            [slots, closure], InsertPoint.at_start(parent.body.blocks[0])
+        )
+        for value, (offset, align) in zip(captured, fields, strict=True):
+            address = rewriter.insert(_byte_address(closure.res, offset)).result
+            stored = llvm_value(value, rewriter)
+            rewriter.insert(llvm.StoreOp(stored, address, alignment=align))
+        return closure.res
+
+    @staticmethod
+    def _outline(
+        op: cpu.ParallelOp,
+        rewriter: PatternRewriter,
+        name: str,
+        constants: list[SSAValue],
+        captured: list[SSAValue],
+    ) -> llvm.FuncOp:
+        """The body function: unpack the closure, loop over [begin, end), return 0."""
+        entry = Block(arg_types=[i64, i64, llvm.LLVMPointerType()])
+        begin, end, closure = entry.args
+        replacements: dict[SSAValue, SSAValue] = {}
+        clones: dict[Operation, Operation] = {}
+        for value in constants:
+            assert isinstance(value, OpResult)
+            if value.op not in clones:
+                clones[value.op] = value.op.clone()
+                entry.add_op(clones[value.op])
+            replacements[value] = clones[value.op].results[value.index]
+        fields, _ = _closure_layout(captured)
+        for value, (offset, align) in zip(captured, fields, strict=True):
+            address = _byte_address(closure, offset)
+            load = llvm.LoadOp(address, llvm_type(value.type), alignment=align)
+            entry.add_ops([address, load])
+            replacements[value] = _as_type(entry, load.dereferenced_value, value.type)
+        lb = _as_type(entry, begin, IndexType())
+        ub = _as_type(entry, end, IndexType())
+        loop = cpu.ParallelOp(
+            lb, ub, rewriter.move_region_contents_to_new_regions(op.body)
+        )
+        for old, new in replacements.items():
+            old.replace_uses_with_if(new, lambda use: loop.is_ancestor(use.operation))
+        zero = llvm.ConstantOp(IntegerAttr(0, i32), i32)
+        entry.add_ops([loop, zero, llvm.ReturnOp(zero.result)])
+        return llvm.FuncOp(
+            name,
+            llvm.LLVMFunctionType([i64, i64, llvm.LLVMPointerType()], i32),
+            linkage=llvm.LinkageAttr("internal"),
+            body=Region(entry),
+            extra_attrs={OUTLINED_ATTR: UnitAttr()},
+        )
+
+
+def _as_type(block: Block, value: SSAValue, type: Attribute) -> SSAValue:
+    """`value` seen as `type`, through a bridging cast if they differ (i64 -> index)."""
+    if value.type == type:
+        return value
+    cast = UnrealizedConversionCastOp.get([value], [type])
+    block.add_op(cast)
+    return cast.results[0]
+
+
 class ParallelToCfLoop(RewritePattern):
     """cpu.parallel %i = %lb to %ub { body }  ==>  a serial cf loop in a function body
 
@@ -312,6 +548,7 @@ class ConvertCpuToLlvmPass(ModulePass):
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
+                    OutlineParallel(),
                     ParallelToCfLoop(),
                     ParallelToScfFor(),
                     VLoadLowering(),

@@ -10,7 +10,9 @@ plus `cpu.packed_func @main wraps @main_impl` describing every tensor
 argument, from which the back end generates the checked tvm-ffi entry point.
 Inside, each `graph.call_tir` calls its kernel with the shape variables and
 data pointers; results that are returned are computed straight into the
-output buffers, other intermediates come from `XUAlloc` and are freed before
+output buffers; the other intermediates live in one arena laid out at compile
+time by the memory planner (memory_plan.py: buffers whose lifetimes do not
+overlap share storage), taken from `XUAlloc` at entry and freed before
 returning; constants become private globals.  Each kernel `@k` also gets a
 packed entry point (`cpu.packed_func @k wraps @k_impl`).
 """
@@ -40,6 +42,7 @@ from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
 from xunity.symbolic import SymExpr, product
+from xunity.transforms.memory_plan import Buffer, plan_memory
 from xunity.transforms.sym_values import SymValues
 
 ALIGN_BYTES = 64
@@ -77,6 +80,38 @@ def _tensor(value_type: Attribute, what: str) -> TensorType:
     return value_type
 
 
+def byte_size(tensor: TensorType) -> SymExpr:
+    return product(tensor.shape) * element_bytes(tensor.element_type)
+
+
+def intermediate_buffers(graph_func: func.FuncOp) -> dict[SSAValue, Buffer]:
+    """The `graph.call_tir` results that need memory of their own (returned
+    ones are computed into the output buffers), with their byte sizes and live
+    ranges as indices of the body's ops, in order of definition."""
+    body = list(graph_func.body.block.ops)
+    returned = set(body[-1].operands)
+    first: dict[SSAValue, int] = {}
+    last: dict[SSAValue, int] = {}
+    for index, op in enumerate(body[:-1]):
+        for operand in op.operands:
+            if operand in first:
+                last[operand] = index
+        if not isinstance(op, CallTirOp):
+            continue
+        for result in op.results:
+            if result not in returned:
+                first[result] = last[result] = index
+    return {
+        value: Buffer(
+            byte_size(_tensor(value.type, "call_tir result")),
+            first[value],
+            last[value],
+            value.name_hint or "",
+        )
+        for value in first
+    }
+
+
 @dataclass
 class _EntryBuilder:
     """Builds `<name>_impl` for one graph function."""
@@ -85,7 +120,9 @@ class _EntryBuilder:
     graph_func: func.FuncOp
     kernels: dict[str, func.FuncOp]
     pointers: dict[SSAValue, SSAValue] = field(default_factory=dict)
-    allocated: list[SSAValue] = field(default_factory=list)
+    offsets: dict[SSAValue, SymExpr] = field(default_factory=dict)
+    """Each intermediate's offset in the arena."""
+    arena: SSAValue | None = None
     constants: int = 0
 
     def build(self) -> tuple[func.FuncOp, PackedFuncOp]:
@@ -153,8 +190,7 @@ class _EntryBuilder:
         return op
 
     def _bytes(self, tensor: TensorType) -> SSAValue:
-        count = product(tensor.shape) * element_bytes(tensor.element_type)
-        return self.sizes.value(count)
+        return self.sizes.value(byte_size(tensor))
 
     def _translate_body(self, out_args: list[SSAValue]) -> None:
         body = list(self.graph_func.body.block.ops)
@@ -166,33 +202,29 @@ class _EntryBuilder:
             if value not in destination and value not in self.pointers:
                 destination[value] = out
         for op in body[:-1]:
+            _check_lowerable(op)
+        buffers = intermediate_buffers(self.graph_func)
+        if buffers:
+            plan = plan_memory(list(buffers.values()))
+            self.offsets = dict(zip(buffers, plan.offsets, strict=True))
+            align = self.sizes.constant(ALIGN_BYTES)
+            size = self.sizes.value(plan.arena)
+            self.arena = self._emit(RuntimeCallOp("XUAlloc", [size, align])).results[0]
+            self.arena.name_hint = "arena"
+        for op in body[:-1]:
             if isinstance(op, ConstantOp):
                 self.pointers[op.result] = self._constant(op)
-            elif isinstance(op, CallTirOp):
-                self._call(op, destination)
-            elif isinstance(op, WeightOp):
-                raise PassFailedException(
-                    f'convert-graph-to-cpu: weight "{op.weight_name.data}" is not '
-                    "bound; bind weights (xunity.compile(..., params=...)) first"
-                )
-            elif isinstance(op, CallPackedOp):
-                raise PassFailedException(
-                    f'convert-graph-to-cpu: graph.call_packed "{op.callee.data}": '
-                    "calls into runtime functions are not lowered yet"
-                )
             else:
-                raise PassFailedException(
-                    f"convert-graph-to-cpu: {op.name} must be legalized first "
-                    "(run graph-legalize)"
-                )
+                assert isinstance(op, CallTirOp)
+                self._call(op, destination)
         for value, out in zip(returned.arguments, out_args, strict=True):
             source = self.pointers[value]
             if source is out:
                 continue
             size = self._bytes(_tensor(value.type, "returned value"))
             self._emit(RuntimeCallOp("XUCopy", [out, source, size]))
-        for pointer in self.allocated:
-            self._emit(RuntimeCallOp("XUFree", [pointer]))
+        if self.arena is not None:
+            self._emit(RuntimeCallOp("XUFree", [self.arena]))
         self._emit(func.ReturnOp())
 
     def _call(self, op: CallTirOp, destination: dict[SSAValue, SSAValue]) -> None:
@@ -205,16 +237,21 @@ class _EntryBuilder:
         for result in op.results:
             if result in destination:
                 self.pointers[result] = destination[result]
-                continue
-            align = self.sizes.constant(ALIGN_BYTES)
-            size = self._bytes(_tensor(result.type, "call_tir result"))
-            call = self._emit(RuntimeCallOp("XUAlloc", [size, align]))
-            self.pointers[result] = call.results[0]
-            self.allocated.append(call.results[0])
+            else:
+                self.pointers[result] = self._in_arena(self.offsets[result])
         tensors = [_tensor(v.type, "call_tir operand") for v in (*op.args, *op.results)]
         shape_values = [self.shape_args[v] for v in shape_vars_of(tensors)]
         data = [self.pointers[v] for v in (*op.args, *op.results)]
         self._emit(func.CallOp(f"{callee}_impl", [*shape_values, *data], []))
+
+    def _in_arena(self, offset: SymExpr) -> SSAValue:
+        """`arena + offset` bytes."""
+        assert self.arena is not None
+        if offset.constant_value() == 0:
+            return self.arena
+        index = self.sizes.value(offset)
+        gep = llvm.GEPOp(self.arena, [llvm.GEP_USE_SSA_VAL], i8, [index])
+        return self._emit(gep).results[0]
 
     def _constant(self, op: ConstantOp) -> SSAValue:
         raw = op.to_numpy().tobytes()
@@ -233,6 +270,25 @@ class _EntryBuilder:
         self.module.body.block.add_op(glob)
         address = self._emit(llvm.AddressOfOp(symbol, llvm.LLVMPointerType()))
         return address.results[0]
+
+
+def _check_lowerable(op: Operation) -> None:
+    """Fail on a body op that has no native lowering (yet)."""
+    if isinstance(op, ConstantOp | CallTirOp):
+        return
+    if isinstance(op, WeightOp):
+        raise PassFailedException(
+            f'convert-graph-to-cpu: weight "{op.weight_name.data}" is not '
+            "bound; bind weights (xunity.compile(..., params=...)) first"
+        )
+    if isinstance(op, CallPackedOp):
+        raise PassFailedException(
+            f'convert-graph-to-cpu: graph.call_packed "{op.callee.data}": '
+            "calls into runtime functions are not lowered yet"
+        )
+    raise PassFailedException(
+        f"convert-graph-to-cpu: {op.name} must be legalized first (run graph-legalize)"
+    )
 
 
 def _all_shape_vars_whole(tensors: list[TensorType]) -> bool:

@@ -68,7 +68,7 @@ from xdsl.utils.type import get_element_type_or_self
 from xunity.transforms.llvm_conversion import (
     check_lowered,
     declare_function,
-    intrinsic_name,
+    replace_by_intrinsic_call,
 )
 
 PASS_NAME = "convert-math-to-llvm"
@@ -139,11 +139,7 @@ class IntrinsicLowering(RewritePattern):
             rewriter.replace(op, [llvm_op(*op.operands)])
             return
         if (name := _CALLED_INTRINSICS.get(type(op))) is not None:
-            result_type = op.results[0].type
-            call = llvm.CallIntrinsicOp(
-                intrinsic_name(name, result_type), op.operands, [result_type]
-            )
-            rewriter.replace(op, [call])
+            replace_by_intrinsic_call(op, name, rewriter)
 
 
 class AbsILowering(RewritePattern):

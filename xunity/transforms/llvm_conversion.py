@@ -59,6 +59,17 @@ def intrinsic_name(base: str, type: Attribute) -> str:
     return f"{base}.{suffix}"
 
 
+def replace_by_intrinsic_call(
+    op: Operation, base: str, rewriter: PatternRewriter
+) -> None:
+    """op ==> llvm.call_intrinsic "<base>.<T>"(operands), T = its result type."""
+    result_type = op.results[0].type
+    call = llvm.CallIntrinsicOp(
+        intrinsic_name(base, result_type), op.operands, [result_type]
+    )
+    rewriter.replace(op, [call])
+
+
 def llvm_value(value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
     """`value` with its llvm type: itself, a bridging cast's input, or a new cast."""
     target = llvm_type(value.type)

@@ -133,29 +133,47 @@ func.func @workspace_uses_the_runtime_arena(%bytes: index) {
 
 // -----
 
-// cpu.parallel runs serially until the runtime thread pool exists.
-// CHECK-LABEL: func.func @parallel_runs_serially
+// The body is outlined into a function that loops over its chunk; the values
+// it uses from outside travel in a closure on the caller's stack.
+// CHECK-LABEL: func.func @parallel_launches_outlined_body
 // CHECK-SAME: (%[[LB:.*]]: index, %[[UB:.*]]: index, %[[P:.*]]: !llvm.ptr)
-func.func @parallel_runs_serially(%lb: index, %ub: index, %p: !llvm.ptr) {
-  // CHECK-NEXT: %[[ZERO:.*]] = llvm.mlir.zero : !llvm.ptr
-  // CHECK-NEXT: cf.br ^[[HEAD:.*]](%[[LB]] : index)
-  // CHECK-NEXT: ^[[HEAD]](%[[I:.*]]: index):
-  // CHECK-NEXT: %[[C:.*]] = arith.cmpi slt, %[[I]], %[[UB]] : index
-  // CHECK-NEXT: cf.cond_br %[[C]], ^[[BODY:.*]], ^[[EXIT:.*]]
-  // CHECK-NEXT: ^[[BODY]]:
-  // CHECK-NEXT: arith.index_cast %[[I]] : index to i64
-  // CHECK-NEXT: llvm.getelementptr
-  // CHECK-NEXT: llvm.store %[[ZERO]]
-  // CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
-  // CHECK-NEXT: %[[NEXT:.*]] = arith.addi %[[I]], %[[ONE]] : index
-  // CHECK-NEXT: cf.br ^[[HEAD]](%[[NEXT]] : index)
-  // CHECK-NEXT: ^[[EXIT]]:
-  // CHECK-NEXT: func.return
-  %zero = llvm.mlir.zero : !llvm.ptr
+// CHECK-NEXT: %[[SLOTS:.*]] = llvm.mlir.constant(1) : i64
+// CHECK-NEXT: %[[C:.*]] = llvm.alloca %[[SLOTS]] x !llvm.ptr {alignment = 64 : i64} : (i64) -> !llvm.ptr
+// CHECK-NEXT: %[[F0:.*]] = llvm.getelementptr %[[C]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: llvm.store %[[P]], %[[F0]] {alignment = 8 : i64} : !llvm.ptr, !llvm.ptr
+// CHECK-NEXT: %[[FN:.*]] = llvm.mlir.addressof @parallel_launches_outlined_body_par0 : !llvm.ptr
+// CHECK-NEXT: %[[TASKS:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT: %[[LBI:.*]] = builtin.unrealized_conversion_cast %[[LB]] : index to i64
+// CHECK-NEXT: %[[UBI:.*]] = builtin.unrealized_conversion_cast %[[UB]] : index to i64
+// CHECK-NEXT: %{{.*}} = llvm.call @XUParallelLaunch(%[[FN]], %[[C]], %[[LBI]], %[[UBI]], %[[TASKS]]) : (!llvm.ptr, !llvm.ptr, i64, i64, i64) -> i32
+// CHECK-NEXT: func.return
+// CHECK-NEXT: }
+// CHECK-NEXT: llvm.func internal @parallel_launches_outlined_body_par0(%[[BEGIN:.*]]: i64, %[[END:.*]]: i64, %[[CL:.*]]: !llvm.ptr) -> i32 attributes {cpu.parallel_body} {
+// CHECK-NEXT: %[[A0:.*]] = llvm.getelementptr %[[CL]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %[[PP:.*]] = llvm.load %[[A0]] {alignment = 8 : i64} : !llvm.ptr -> !llvm.ptr
+// CHECK-NEXT: %[[BI:.*]] = builtin.unrealized_conversion_cast %[[BEGIN]] : i64 to index
+// CHECK-NEXT: %[[EI:.*]] = builtin.unrealized_conversion_cast %[[END]] : i64 to index
+// CHECK-NEXT: cf.br ^[[HEAD:.*]](%[[BI]] : index)
+// CHECK-NEXT: ^[[HEAD]](%[[I:.*]]: index):
+// CHECK-NEXT: %[[BELOW:.*]] = arith.cmpi slt, %[[I]], %[[EI]] : index
+// CHECK-NEXT: cf.cond_br %[[BELOW]], ^[[BODY:.*]], ^[[EXIT:.*]]
+// CHECK-NEXT: ^[[BODY]]:
+// CHECK-NEXT: %[[II:.*]] = arith.index_cast %[[I]] : index to i64
+// CHECK-NEXT: %[[A:.*]] = llvm.getelementptr %[[PP]][%[[II]]] : (!llvm.ptr, i64) -> !llvm.ptr, i64
+// CHECK-NEXT: llvm.store %[[II]], %[[A]] {alignment = 8 : i64} : i64, !llvm.ptr
+// CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addi %[[I]], %[[ONE]] : index
+// CHECK-NEXT: cf.br ^[[HEAD]](%[[NEXT]] : index)
+// CHECK-NEXT: ^[[EXIT]]:
+// CHECK-NEXT: %[[ZERO:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT: llvm.return %[[ZERO]] : i32
+// CHECK-NEXT: }
+// CHECK: llvm.func @XUParallelLaunch(!llvm.ptr, !llvm.ptr, i64, i64, i64) -> i32
+func.func @parallel_launches_outlined_body(%lb: index, %ub: index, %p: !llvm.ptr) {
   cpu.parallel %i = %lb to %ub {
     %ii = arith.index_cast %i : index to i64
-    %a = llvm.getelementptr %p[%ii] : (!llvm.ptr, i64) -> !llvm.ptr, !llvm.ptr
-    llvm.store %zero, %a {alignment = 8 : i64} : !llvm.ptr, !llvm.ptr
+    %a = llvm.getelementptr %p[%ii] : (!llvm.ptr, i64) -> !llvm.ptr, i64
+    llvm.store %ii, %a {alignment = 8 : i64} : i64, !llvm.ptr
     cpu.yield
   }
   func.return
@@ -163,14 +181,85 @@ func.func @parallel_runs_serially(%lb: index, %ub: index, %p: !llvm.ptr) {
 
 // -----
 
-// Nested parallel loops: the outer one goes first, then the inner.
-// CHECK-LABEL: func.func @nested_parallel
-func.func @nested_parallel(%n: index) {
-  // CHECK-NOT: cpu.
-  // CHECK:     func.return
+// num_tasks reaches the runtime; a body that captures nothing gets a null closure.
+// CHECK-LABEL: func.func @parallel_num_tasks_and_null_closure
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: %[[C:.*]] = llvm.mlir.zero : !llvm.ptr
+// CHECK-NEXT: %[[FN:.*]] = llvm.mlir.addressof @parallel_num_tasks_and_null_closure_par0 : !llvm.ptr
+// CHECK-NEXT: %[[TASKS:.*]] = llvm.mlir.constant(3) : i64
+// CHECK:      llvm.call @XUParallelLaunch(%[[FN]], %[[C]], %{{.*}}, %{{.*}}, %[[TASKS]])
+func.func private @work(index)
+
+func.func @parallel_num_tasks_and_null_closure(%n: index) {
+  %c0 = arith.constant 0 : index
+  cpu.parallel %i = %c0 to %n num_tasks = 3 {
+    func.call @work(%i) : (index) -> ()
+    cpu.yield
+  }
+  func.return
+}
+
+// -----
+
+// Each captured value sits at its size's alignment (index 8, f32 4, a 512-bit
+// vector 64); constants are cloned into the body rather than captured.
+// CHECK-LABEL: func.func @parallel_closure_layout
+// CHECK-SAME: (%[[N:.*]]: index, %[[M:.*]]: index, %[[S:.*]]: f32, %[[V:.*]]: vector<16xf32>, %[[P:.*]]: !llvm.ptr)
+// CHECK-NEXT: %[[SLOTS:.*]] = llvm.mlir.constant(17) : i64
+// CHECK-NEXT: %[[C:.*]] = llvm.alloca %[[SLOTS]] x !llvm.ptr {alignment = 64 : i64}
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: %[[F0:.*]] = llvm.getelementptr %[[C]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %[[MI:.*]] = builtin.unrealized_conversion_cast %[[M]] : index to i64
+// CHECK-NEXT: llvm.store %[[MI]], %[[F0]] {alignment = 8 : i64} : i64, !llvm.ptr
+// CHECK-NEXT: %[[F1:.*]] = llvm.getelementptr %[[C]][8] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: llvm.store %[[S]], %[[F1]] {alignment = 4 : i64} : f32, !llvm.ptr
+// CHECK-NEXT: %[[F2:.*]] = llvm.getelementptr %[[C]][64] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: llvm.store %[[V]], %[[F2]] {alignment = 64 : i64} : vector<16xf32>, !llvm.ptr
+// CHECK-NEXT: %[[F3:.*]] = llvm.getelementptr %[[C]][128] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: llvm.store %[[P]], %[[F3]] {alignment = 8 : i64} : !llvm.ptr, !llvm.ptr
+// CHECK:      llvm.func internal @parallel_closure_layout_par0
+// CHECK-NEXT: %{{.*}} = arith.constant 4 : index
+// CHECK-NEXT: %[[L0:.*]] = llvm.getelementptr %{{.*}}[0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %[[MM:.*]] = llvm.load %[[L0]] {alignment = 8 : i64} : !llvm.ptr -> i64
+// CHECK-NEXT: %{{.*}} = builtin.unrealized_conversion_cast %[[MM]] : i64 to index
+// CHECK-NEXT: %[[L1:.*]] = llvm.getelementptr %{{.*}}[8] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %{{.*}} = llvm.load %[[L1]] {alignment = 4 : i64} : !llvm.ptr -> f32
+// CHECK-NEXT: %[[L2:.*]] = llvm.getelementptr %{{.*}}[64] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %{{.*}} = llvm.load %[[L2]] {alignment = 64 : i64} : !llvm.ptr -> vector<16xf32>
+// CHECK-NEXT: %[[L3:.*]] = llvm.getelementptr %{{.*}}[128] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-NEXT: %{{.*}} = llvm.load %[[L3]] {alignment = 8 : i64} : !llvm.ptr -> !llvm.ptr
+func.func @parallel_closure_layout(%n: index, %m: index, %s: f32, %v: vector<16xf32>, %p: !llvm.ptr) {
+  %c0 = arith.constant 0 : index
+  %four = arith.constant 4 : index
+  cpu.parallel %i = %c0 to %n {
+    %row = arith.muli %i, %m : index
+    %k = arith.addi %row, %four : index
+    %w = cpu.vbroadcast %s : f32 -> vector<16xf32>
+    %x = arith.addf %w, %v : vector<16xf32>
+    cpu.vstore %x, %p[%k] align = 4 : vector<16xf32>, !llvm.ptr
+    cpu.yield
+  }
+  func.return
+}
+
+// -----
+
+// A parallel loop nested in another runs serially inside the outer body (the
+// runtime would run a nested launch serially anyway): one launch only.
+// CHECK-LABEL: func.func @nested_parallel_launches_once
+// CHECK:       llvm.call @XUParallelLaunch
+// CHECK-NOT:   cpu.parallel %
+// CHECK-LABEL: llvm.func internal @nested_parallel_launches_once_par0
+// CHECK-NOT:   XUParallelLaunch
+// CHECK-NOT:   cpu.parallel %
+// CHECK:       scf.for
+// CHECK:       llvm.return
+// CHECK-NOT:   llvm.func internal
+func.func @nested_parallel_launches_once(%n: index, %p: !llvm.ptr, %v: vector<4xf32>) {
   %c0 = arith.constant 0 : index
   cpu.parallel %i = %c0 to %n {
     cpu.parallel %j = %c0 to %n {
+      cpu.vstore %v, %p[%j] align = 4 : vector<4xf32>, !llvm.ptr
       cpu.yield
     }
     cpu.yield
@@ -180,19 +269,21 @@ func.func @nested_parallel(%n: index) {
 
 // -----
 
-// Inside a structured op no blocks can be added: the serial loop is an scf.for.
-// CHECK-LABEL: func.func @parallel_in_scf_becomes_scf_for
+// Inside a structured op the launch stays in place; the closure is allocated
+// once, at function entry, not per iteration.
+// CHECK-LABEL: func.func @parallel_in_scf_for_launches_per_iteration
 // CHECK-SAME: (%[[N:.*]]: index, %[[P:.*]]: !llvm.ptr, %[[V:.*]]: vector<4xf32>)
-func.func @parallel_in_scf_becomes_scf_for(%n: index, %p: !llvm.ptr, %v: vector<4xf32>) {
-  // CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
-  // CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
-  // CHECK-NEXT: scf.for %{{.*}} = %[[C0]] to %[[N]] step %[[C1]] {
-  // CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
-  // CHECK-NEXT: scf.for %[[I:.*]] = %[[C0]] to %[[N]] step %[[ONE]] {
-  // CHECK:      llvm.store %[[V]]
-  // CHECK-NEXT: }
-  // CHECK-NEXT: }
-  // CHECK-NEXT: func.return
+// CHECK-NEXT: %{{.*}} = llvm.mlir.constant(3) : i64
+// CHECK-NEXT: %[[C:.*]] = llvm.alloca
+// CHECK:      scf.for
+// CHECK:      llvm.store %[[V]]
+// CHECK:      llvm.store %[[P]]
+// CHECK:      llvm.call @XUParallelLaunch(%{{.*}}, %[[C]],
+// CHECK-NEXT: }
+// CHECK-NEXT: func.return
+// CHECK:      llvm.func internal @parallel_in_scf_for_launches_per_iteration_par0
+// CHECK:      llvm.store
+func.func @parallel_in_scf_for_launches_per_iteration(%n: index, %p: !llvm.ptr, %v: vector<4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   scf.for %k = %c0 to %n step %c1 {
@@ -200,6 +291,35 @@ func.func @parallel_in_scf_becomes_scf_for(%n: index, %p: !llvm.ptr, %v: vector<
       cpu.vstore %v, %p[%i] align = 4 : vector<4xf32>, !llvm.ptr
       cpu.yield
     }
+  }
+  func.return
+}
+
+// -----
+
+// A body using a value no closure can hold (here a memref) runs serially in place.
+// CHECK-LABEL: func.func @parallel_capturing_memref_runs_serially
+// CHECK-SAME: (%[[N:.*]]: index, %[[M:.*]]: memref<?xf32>)
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: cf.br ^[[HEAD:.*]](%[[C0]] : index)
+// CHECK-NEXT: ^[[HEAD]](%[[I:.*]]: index):
+// CHECK-NEXT: %[[BELOW:.*]] = arith.cmpi slt, %[[I]], %[[N]] : index
+// CHECK-NEXT: cf.cond_br %[[BELOW]], ^[[BODY:.*]], ^[[EXIT:.*]]
+// CHECK-NEXT: ^[[BODY]]:
+// CHECK-NEXT: %[[X:.*]] = memref.load %[[M]][%[[I]]]
+// CHECK-NEXT: memref.store %[[X]], %[[M]][%[[I]]]
+// CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addi %[[I]], %[[ONE]] : index
+// CHECK-NEXT: cf.br ^[[HEAD]](%[[NEXT]] : index)
+// CHECK-NEXT: ^[[EXIT]]:
+// CHECK-NEXT: func.return
+// CHECK-NOT:  XUParallelLaunch
+func.func @parallel_capturing_memref_runs_serially(%n: index, %m: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  cpu.parallel %i = %c0 to %n {
+    %x = memref.load %m[%i] : memref<?xf32>
+    memref.store %x, %m[%i] : memref<?xf32>
+    cpu.yield
   }
   func.return
 }

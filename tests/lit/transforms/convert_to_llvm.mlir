@@ -1,10 +1,17 @@
 // RUN: xunity-opt %s --split-input-file -p convert-to-llvm | filecheck %s
 
 // A kernel as convert-tir-to-cpu leaves it: a parallel loop around a serial
-// scf loop, index arithmetic, GEP addressing and a math function.  Only llvm
-// ops are left, index is i64 everywhere and exp calls nothing.
+// scf loop, index arithmetic, GEP addressing and a math function.  The
+// parallel body becomes a function launched on the thread pool; only llvm ops
+// are left, index is i64 everywhere and exp calls nothing.
 // CHECK-LABEL: llvm.func @exp_rows
-// CHECK-SAME: (%{{.*}}: i64, %{{.*}}: i64, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) attributes {tir.kernel}
+// CHECK-SAME: (%[[N:[^:]*]]: i64, %{{.*}}: i64, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) attributes {tir.kernel}
+// CHECK-NOT: llvm.func
+// CHECK:     %[[BODY:.*]] = llvm.mlir.addressof @exp_rows_par0 : !llvm.ptr
+// CHECK:     llvm.call @XUParallelLaunch(%[[BODY]], %{{.*}}, %{{.*}}, %[[N]], %{{.*}}) : (!llvm.ptr, !llvm.ptr, i64, i64, i64) -> i32
+// CHECK-NEXT: llvm.return
+// CHECK-LABEL: llvm.func internal @exp_rows_par0
+// CHECK-SAME: (%{{.*}}: i64, %{{.*}}: i64, %{{.*}}: !llvm.ptr) -> i32 attributes {cpu.parallel_body}
 // CHECK-NOT: index
 // CHECK-NOT: arith.
 // CHECK-NOT: math.
@@ -12,7 +19,8 @@
 // CHECK-NOT: cf.
 // CHECK-NOT: builtin.unrealized_conversion_cast
 // CHECK-NOT: llvm.call @
-// CHECK:     llvm.return
+// CHECK:     llvm.return %{{.*}} : i32
+// CHECK-NEXT: }
 func.func @exp_rows(%n_i64: i64, %m_i64: i64, %x: !llvm.ptr, %y: !llvm.ptr) attributes {tir.kernel} {
   %n = arith.index_cast %n_i64 : i64 to index
   %m = arith.index_cast %m_i64 : i64 to index

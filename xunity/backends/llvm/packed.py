@@ -14,7 +14,9 @@ type index, non-null data, CPU device, rank and dtype first, then every
 dimension (constants, and shape variables bound from their first whole-dim
 occurrence), then compact strides — and on the first failure formats a
 message like `main: argument 2 (w): expected shape [1024, n] where n = 5,
-got [1024, 7]` into the runtime's error buffer and returns -1.  Only then does
+got [1024, 7]` into the runtime's error buffer (`XUGetLastError`), raises it
+as a ValueError through `TVMFFIErrorSetRaisedFromCStr` when tvm-ffi is loaded
+(found with dlsym), and returns -1.  Only then does
 it call the wrapped function with the shape variables (sorted by name) and
 each tensor's data pointer (plus byte_offset).
 """
@@ -35,6 +37,7 @@ _I8, _I16, _I32, _I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntTyp
 _PTR = _I8.as_pointer()
 
 TVM_FFI_DLTENSOR_PTR = 7
+TVM_FFI_SET_RAISED = "TVMFFIErrorSetRaisedFromCStr"
 TVM_FFI_TENSOR = 70
 TVM_FFI_OBJECT_HEADER_BYTES = 24
 DL_CPU = 1
@@ -150,8 +153,46 @@ class _WrapperBuilder:
             libc(self.module, "snprintf"),
             [buffer, _I64(ERROR_BUFFER_SIZE), self._cstring(fmt), *values],
         )
+        self._raise_in_tvm_ffi(buffer)
         self.b.ret(_I32(-1))
         self.b.position_at_end(ok)
+
+    def _raise_in_tvm_ffi(self, message: ir.Value) -> None:
+        """Also raise `message` as a ValueError through tvm-ffi, when it is loaded.
+
+        The setter is looked up when an error happens, with
+        `dlsym(RTLD_DEFAULT, ...)`, not bound as an extern_weak symbol: a weak
+        symbol is bound once when the library loads, so a library loaded
+        before tvm_ffi would fail tvm-ffi calls without raising (tvm-ffi then
+        crashes).  Without libtvm_ffi the lookup is null and the call skipped,
+        so JIT code and C hosts need nothing from tvm-ffi.
+        """
+        b = self.b
+        dlsym = self.module.globals.get("dlsym")
+        if not isinstance(dlsym, ir.Function):
+            dlsym = ir.Function(
+                self.module, ir.FunctionType(_PTR, [_PTR, _PTR]), "dlsym"
+            )
+        rtld_default = ir.Constant(_PTR, None)
+        setter = b.call(dlsym, [rtld_default, self._shared_string(TVM_FFI_SET_RAISED)])
+        with b.if_then(b.icmp_unsigned("!=", setter, ir.Constant(_PTR, None))):
+            setter_type = ir.FunctionType(ir.VoidType(), [_PTR, _PTR])
+            function = b.bitcast(setter, setter_type.as_pointer())
+            b.call(function, [self._shared_string("ValueError"), message])
+
+    def _shared_string(self, text: str) -> ir.Value:
+        """A private NUL-terminated constant, one per module and text."""
+        name = f".str.xunity.{text}"
+        variable = self.module.globals.get(name)
+        if not isinstance(variable, ir.GlobalVariable):
+            data = bytearray(text.encode()) + b"\0"
+            variable = ir.GlobalVariable(
+                self.module, ir.ArrayType(_I8, len(data)), name
+            )
+            variable.linkage = "private"
+            variable.global_constant = True
+            variable.initializer = ir.Constant(variable.value_type, data)
+        return self.b.bitcast(variable, _PTR)
 
     def _prefix(self, index: int) -> str:
         arg = self.sig.args[index]

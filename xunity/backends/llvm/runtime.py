@@ -7,28 +7,89 @@
     void*       XUAlloc(int64_t nbytes, int64_t align)   64-byte aligned at least
     void        XUFree(void* ptr)
     void        XUCopy(void* dst, const void* src, int64_t nbytes)
-    void        XUSetLastError(const char* message)
-    const char* XUGetLastError(void)
+    void        XUSetLastError(const char* message)      this thread's message
+    const char* XUGetLastError(void)                     this thread's message
     char*       XUErrorBuffer(void)                      where packed functions format
+    int32_t     XUParallelLaunch(int32_t (*fn)(int64_t begin, int64_t end,
+                                               void* closure),
+                                 void* closure, int64_t lb, int64_t ub,
+                                 int64_t num_tasks)
+    void        XUSetNumThreads(int32_t n)               n <= 0: back to the default
+    int32_t     XUGetNumThreads(void)
 
-Only libc is needed (posix_memalign, free, memcpy, strncpy), which both the
-JIT (process symbols) and a linked shared library provide.  The error buffer
-is one per process for now; making it per thread is the runtime issue's job.
+Only libc is needed (memory, strings, pthreads, `syscall`), which both the JIT
+(process symbols) and a linked shared library provide.  Linux only: idle
+workers sleep on a futex.
+
+Error messages are per thread: a pthread key, created once (an atomic
+flag), holds a lazily allocated 1024-byte buffer per thread that `free` releases
+when the thread exits (`thread_local` cannot be used: it aborts JIT-compiled code).
+
+The thread pool.  `XUParallelLaunch` splits [lb, ub) into `num_tasks`
+contiguous chunks (<= 0: one per thread; never more than ub - lb), runs them
+on `min(tasks, threads)` participants (the caller, participant 0, and
+persistent workers 1..P-1, created on first need, detached, with every signal
+blocked), participant p taking chunks p, p + P, ...; it waits for all of them
+and returns the first non-zero `fn` result.  Each worker has a mailbox (a
+generation counter on its own cache line): the launcher publishes the job,
+bumps the mailboxes of the participants, and only wakes those that sleep.
+A worker spins on its mailbox for a while after each job (a bounded loop with
+`pause`), then sleeps on a futex.  A futex rather than a condition variable:
+the kernel compares the counter with the value the worker last saw before it
+sleeps, so a wake-up can never be lost, the launcher takes no lock, and no
+libc struct layout (`pthread_cond_t`) has to be spelled in IR.  The launcher
+waits for the workers' countdown with `pause`, then `sched_yield`.
+
+One launch at a time owns the pool (an atomic flag).  A launch that finds it
+busy — a parallel region nested in a chunk (on a worker or on the caller), or
+a second thread launching concurrently — runs `fn(lb, ub, closure)` serially
+on its own thread: always correct, never a deadlock.  A process forked after
+the pool started has no workers and must not launch.
+
+In the JIT every engine gets `runtime_ir`: forwarders to one process-wide
+runtime that this module compiles once and never frees, because its detached
+workers run its code for as long as the process lives (an engine freed under
+a spinning worker would crash it) and all engines must share one pool, one
+pthread key and one thread count.  A shared library embeds
+`standalone_runtime_ir` instead.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+from collections.abc import Callable
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 
 ERROR_BUFFER_SIZE = 1024
 MIN_ALIGN = 64
+MAX_THREADS = 64
+"""Upper bound of XUSetNumThreads / XUNITY_NUM_THREADS (one mailbox each)."""
+NUM_THREADS_ENV = "XUNITY_NUM_THREADS"
+SPIN_ITERATIONS = 4096
+"""`pause` iterations a worker spins after a job before it sleeps (~0.1 ms)."""
 
+_I1 = ir.IntType(1)
 _I8 = ir.IntType(8)
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
 _PTR = _I8.as_pointer()
+_VOID = ir.VoidType()
+_TASK_FN = ir.FunctionType(_I32, [_I64, _I64, _PTR])
+"""int32_t (*fn)(int64_t begin, int64_t end, void* closure)"""
+
+# Linux ABI constants.
+_SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
+_FUTEX_WAIT_PRIVATE = 128
+_FUTEX_WAKE_PRIVATE = 129
+_SC_NPROCESSORS_ONLN = 84
+_SIG_SETMASK = 2
+_SIGSET_BYTES = 128
+
+_FORWARD_PREFIX = "__xunity_process_"
+"""Process-runtime symbols the per-engine forwarders call (llvm.add_symbol)."""
 
 
 def _function(
@@ -40,78 +101,650 @@ def _function(
     return ir.Function(module, ir.FunctionType(ret, args), name=name)
 
 
+_LIBC: dict[str, tuple[ir.Type, list[ir.Type], bool]] = {
+    "posix_memalign": (_I32, [_PTR.as_pointer(), _I64, _I64], False),
+    "free": (_VOID, [_PTR], False),
+    "calloc": (_PTR, [_I64, _I64], False),
+    "memcpy": (_PTR, [_PTR, _PTR, _I64], False),
+    "strncpy": (_PTR, [_PTR, _PTR, _I64], False),
+    "snprintf": (_I32, [_PTR, _I64, _PTR], True),
+    "getenv": (_PTR, [_PTR], False),
+    "strtol": (_I64, [_PTR, _PTR.as_pointer(), _I32], False),
+    "sysconf": (_I64, [_I32], False),
+    "syscall": (_I64, [_I64], True),
+    "sched_yield": (_I32, [], False),
+    "sigfillset": (_I32, [_PTR], False),
+    "pthread_sigmask": (_I32, [_I32, _PTR, _PTR], False),
+    "pthread_create": (_I32, [_I64.as_pointer(), _PTR, _PTR, _PTR], False),
+    "pthread_detach": (_I32, [_I64], False),
+    "pthread_key_create": (_I32, [_I32.as_pointer(), _PTR], False),
+    "pthread_getspecific": (_PTR, [_I32], False),
+    "pthread_setspecific": (_I32, [_I32, _PTR], False),
+}
+
+
 def libc(module: ir.Module, name: str) -> ir.Function:
     """A libc declaration (idempotent)."""
-    signatures: dict[str, tuple[ir.Type, list[ir.Type], bool]] = {
-        "posix_memalign": (_I32, [_PTR.as_pointer(), _I64, _I64], False),
-        "free": (ir.VoidType(), [_PTR], False),
-        "memcpy": (_PTR, [_PTR, _PTR, _I64], False),
-        "strncpy": (_PTR, [_PTR, _PTR, _I64], False),
-        "snprintf": (_I32, [_PTR, _I64, _PTR], True),
-    }
-    ret, args, variadic = signatures[name]
+    ret, args, variadic = _LIBC[name]
     existing = module.globals.get(name)
     if isinstance(existing, ir.Function):
         return existing
     return ir.Function(module, ir.FunctionType(ret, args, var_arg=variadic), name=name)
 
 
+RUNTIME_SIGNATURES: dict[str, tuple[ir.Type, list[ir.Type]]] = {
+    "XUAlloc": (_PTR, [_I64, _I64]),
+    "XUFree": (_VOID, [_PTR]),
+    "XUCopy": (_VOID, [_PTR, _PTR, _I64]),
+    "XUSetLastError": (_VOID, [_PTR]),
+    "XUGetLastError": (_PTR, []),
+    "XUErrorBuffer": (_PTR, []),
+    "XUParallelLaunch": (_I32, [_PTR, _PTR, _I64, _I64, _I64]),
+    "XUSetNumThreads": (_VOID, [_I32]),
+    "XUGetNumThreads": (_I32, []),
+}
+"""Every exported runtime function, in LLVM IR types."""
+
+
 def declare_runtime(module: ir.Module, name: str) -> ir.Function:
     """Declare one runtime function in a module that calls it."""
-    signatures: dict[str, tuple[ir.Type, list[ir.Type]]] = {
-        "XUAlloc": (_PTR, [_I64, _I64]),
-        "XUFree": (ir.VoidType(), [_PTR]),
-        "XUCopy": (ir.VoidType(), [_PTR, _PTR, _I64]),
-        "XUSetLastError": (ir.VoidType(), [_PTR]),
-        "XUGetLastError": (_PTR, []),
-        "XUErrorBuffer": (_PTR, []),
-    }
-    ret, args = signatures[name]
+    ret, args = RUNTIME_SIGNATURES[name]
     return _function(module, name, ret, args)
 
 
-@functools.cache
-def runtime_ir(triple: str, data_layout: str) -> str:
-    """The runtime module's LLVM IR for a target."""
-    module = ir.Module(name="xunity_runtime")
-    module.triple = triple
-    module.data_layout = data_layout
-    buffer_type = ir.ArrayType(_I8, ERROR_BUFFER_SIZE)
-    buffer = ir.GlobalVariable(module, buffer_type, name="xu_last_error")
-    buffer.linkage = "internal"
-    buffer.initializer = ir.Constant(buffer_type, None)
+def _arch(triple: str) -> str:
+    arch = triple.split("-")[0]
+    if arch not in _SYS_FUTEX or "linux" not in triple:
+        raise ValueError(
+            f"xunity runtime: the thread pool needs Linux on x86_64 or aarch64, "
+            f"not {triple}"
+        )
+    return arch
 
-    def start(name: str) -> tuple[ir.Function, ir.IRBuilder]:
-        fn = declare_runtime(module, name)
+
+class _RuntimeModule:
+    """Builds the runtime's functions into one module."""
+
+    def __init__(self, triple: str, data_layout: str):
+        self.arch = _arch(triple)
+        self.module = ir.Module(name="xunity_runtime")
+        self.module.triple = triple
+        self.module.data_layout = data_layout
+
+    # ---------------------------------------------------------------- helpers
+    def global_var(self, name: str, type: ir.Type, align: int = 0) -> ir.GlobalVariable:
+        variable = ir.GlobalVariable(self.module, type, name=name)
+        variable.linkage = "internal"
+        variable.initializer = ir.Constant(type, None)
+        if align:
+            variable.align = align
+        return variable
+
+    def start(self, name: str) -> tuple[ir.Function, ir.IRBuilder]:
+        """An exported runtime function and a builder at its entry."""
+        fn = declare_runtime(self.module, name)
         return fn, ir.IRBuilder(fn.append_basic_block("entry"))
 
-    fn, b = start("XUAlloc")
-    nbytes, align = fn.args
-    slot = b.alloca(_PTR)
-    b.store(ir.Constant(_PTR, None), slot)
-    align = b.select(b.icmp_signed("<", align, _I64(MIN_ALIGN)), _I64(MIN_ALIGN), align)
-    size = b.select(b.icmp_signed("<", nbytes, _I64(1)), _I64(1), nbytes)
-    status = b.call(libc(module, "posix_memalign"), [slot, align, size])
-    failed = b.icmp_signed("!=", status, _I32(0))
-    b.ret(b.select(failed, ir.Constant(_PTR, None), b.load(slot)))
+    def internal(
+        self, name: str, ret: ir.Type, args: list[ir.Type]
+    ) -> tuple[ir.Function, ir.IRBuilder]:
+        fn = _function(self.module, name, ret, args)
+        fn.linkage = "internal"
+        return fn, ir.IRBuilder(fn.append_basic_block("entry"))
 
-    fn, b = start("XUFree")
-    b.call(libc(module, "free"), [fn.args[0]])
-    b.ret_void()
+    def libc(self, name: str) -> ir.Function:
+        return libc(self.module, name)
 
-    fn, b = start("XUCopy")
-    b.call(libc(module, "memcpy"), list(fn.args))
-    b.ret_void()
+    def pause(self, b: ir.IRBuilder) -> None:
+        """The CPU's spin-wait hint."""
+        if self.arch == "x86_64":
+            fn = _function(self.module, "llvm.x86.sse2.pause", _VOID, [])
+            b.call(fn, [])
+        else:
+            fn = _function(self.module, "llvm.aarch64.hint", _VOID, [_I32])
+            b.call(fn, [_I32(1)])  # yield
 
-    fn, b = start("XUErrorBuffer")
-    b.ret(b.bitcast(buffer, _PTR))
+    def futex(self, b: ir.IRBuilder, word: ir.Value, op: int, value: ir.Value) -> None:
+        null = ir.Constant(_PTR, None)
+        number = _I64(_SYS_FUTEX[self.arch])
+        b.call(
+            self.libc("syscall"),
+            [number, b.bitcast(word, _PTR), _I64(op), value, null, null, _I64(0)],
+        )
 
-    fn, b = start("XUGetLastError")
-    b.ret(b.bitcast(buffer, _PTR))
+    @staticmethod
+    def smin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+        return b.select(b.icmp_signed("<", x, y), x, y)
 
-    fn, b = start("XUSetLastError")
-    base = b.bitcast(buffer, _PTR)
-    b.call(libc(module, "strncpy"), [base, fn.args[0], _I64(ERROR_BUFFER_SIZE - 1)])
-    b.store(_I8(0), b.gep(base, [_I64(ERROR_BUFFER_SIZE - 1)]))
-    b.ret_void()
+    # ---------------------------------------------------------------- memory
+    def add_memory(self) -> None:
+        fn, b = self.start("XUAlloc")
+        nbytes, align = fn.args
+        slot = b.alloca(_PTR)
+        b.store(ir.Constant(_PTR, None), slot)
+        align = b.select(
+            b.icmp_signed("<", align, _I64(MIN_ALIGN)), _I64(MIN_ALIGN), align
+        )
+        size = b.select(b.icmp_signed("<", nbytes, _I64(1)), _I64(1), nbytes)
+        status = b.call(self.libc("posix_memalign"), [slot, align, size])
+        failed = b.icmp_signed("!=", status, _I32(0))
+        b.ret(b.select(failed, ir.Constant(_PTR, None), b.load(slot)))
+
+        fn, b = self.start("XUFree")
+        b.call(self.libc("free"), [fn.args[0]])
+        b.ret_void()
+
+        fn, b = self.start("XUCopy")
+        b.call(self.libc("memcpy"), list(fn.args))
+        b.ret_void()
+
+    # ---------------------------------------------------------------- errors
+    def add_errors(self) -> None:
+        """Per-thread error buffers behind a pthread key created exactly once."""
+        buffer_type = ir.ArrayType(_I8, ERROR_BUFFER_SIZE)
+        fallback = self.global_var("xu_error_fallback", buffer_type)
+        state = self.global_var(
+            "xu_error_key_state", _I32
+        )  # 0 new, 1 busy, 2 ok, 3 failed
+        key = self.global_var("xu_error_key", _I32)
+
+        # i1 xu_error_key_ready(): create the key on first use.
+        ready, b = self.internal("xu_error_key_ready", _I1, [])
+        blocks = {
+            n: ready.append_basic_block(n) for n in ("claim", "create", "wait", "done")
+        }
+        current = b.load_atomic(state, "acquire", 4)
+        b.cbranch(
+            b.icmp_signed("==", current, _I32(2)), blocks["done"], blocks["claim"]
+        )
+        b.position_at_end(blocks["claim"])
+        claimed = b.extract_value(
+            b.cmpxchg(state, _I32(0), _I32(1), "acquire", "acquire"), 1
+        )
+        b.cbranch(claimed, blocks["create"], blocks["wait"])
+        b.position_at_end(blocks["create"])
+        status = b.call(
+            self.libc("pthread_key_create"), [key, b.bitcast(self.libc("free"), _PTR)]
+        )
+        ok = b.icmp_signed("==", status, _I32(0))
+        b.store_atomic(b.select(ok, _I32(2), _I32(3)), state, "release", 4)
+        b.branch(blocks["done"])
+        b.position_at_end(blocks["wait"])  # another thread is creating the key
+        self.pause(b)
+        busy = b.icmp_signed("==", b.load_atomic(state, "acquire", 4), _I32(1))
+        b.cbranch(busy, blocks["wait"], blocks["done"])
+        b.position_at_end(blocks["done"])
+        b.ret(b.icmp_signed("==", b.load_atomic(state, "acquire", 4), _I32(2)))
+
+        fn, b = self.start("XUErrorBuffer")
+        names = ("lookup", "found", "allocate", "keep", "fallback")
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        b.cbranch(b.call(ready, []), blocks["lookup"], blocks["fallback"])
+        b.position_at_end(blocks["lookup"])
+        thread_key = b.load(key)
+        existing = b.call(self.libc("pthread_getspecific"), [thread_key])
+        missing = b.icmp_unsigned("==", existing, ir.Constant(_PTR, None))
+        b.cbranch(missing, blocks["allocate"], blocks["found"])
+        b.position_at_end(blocks["found"])
+        b.ret(existing)
+        b.position_at_end(blocks["allocate"])
+        fresh = b.call(self.libc("calloc"), [_I64(1), _I64(ERROR_BUFFER_SIZE)])
+        failed = b.icmp_unsigned("==", fresh, ir.Constant(_PTR, None))
+        b.cbranch(failed, blocks["fallback"], blocks["keep"])
+        b.position_at_end(blocks["keep"])
+        b.call(self.libc("pthread_setspecific"), [thread_key, fresh])
+        b.ret(fresh)
+        b.position_at_end(blocks["fallback"])  # no key or no memory: one shared buffer
+        b.ret(b.bitcast(fallback, _PTR))
+        error_buffer = fn
+
+        fn, b = self.start("XUGetLastError")
+        b.ret(b.call(error_buffer, []))
+
+        fn, b = self.start("XUSetLastError")
+        base = b.call(error_buffer, [])
+        b.call(self.libc("strncpy"), [base, fn.args[0], _I64(ERROR_BUFFER_SIZE - 1)])
+        b.store(_I8(0), b.gep(base, [_I64(ERROR_BUFFER_SIZE - 1)]))
+        b.ret_void()
+
+    # ---------------------------------------------------------------- thread count
+    def add_thread_count(self) -> ir.Function:
+        """XUSetNumThreads / XUGetNumThreads; 0 in the global means "not chosen yet"."""
+        count = self.global_var("xu_num_threads", _I32)
+
+        # i32 xu_default_threads(): XUNITY_NUM_THREADS if a positive number,
+        # else the online CPUs; clamped to [1, MAX_THREADS].
+        default, b = self.internal("xu_default_threads", _I32, [])
+        name = self.string("xu_env_name", NUM_THREADS_ENV)
+        value = b.call(self.libc("getenv"), [name])
+        has_env = b.icmp_unsigned("!=", value, ir.Constant(_PTR, None))
+        parsed = b.alloca(_I64)
+        b.store(_I64(0), parsed)
+        with b.if_then(has_env):
+            null = ir.Constant(_PTR.as_pointer(), None)
+            b.store(b.call(self.libc("strtol"), [value, null, _I32(10)]), parsed)
+        from_env = b.load(parsed)
+        cpus = b.call(self.libc("sysconf"), [_I32(_SC_NPROCESSORS_ONLN)])
+        chosen = b.select(b.icmp_signed(">", from_env, _I64(0)), from_env, cpus)
+        chosen = b.select(b.icmp_signed("<", chosen, _I64(1)), _I64(1), chosen)
+        chosen = self.smin(b, chosen, _I64(MAX_THREADS))
+        b.ret(b.trunc(chosen, _I32))
+
+        fn, b = self.start("XUGetNumThreads")
+        chosen_block = fn.append_basic_block("chosen")
+        choose_block = fn.append_basic_block("choose")
+        current = b.load_atomic(count, "monotonic", 4)
+        b.cbranch(b.icmp_signed(">", current, _I32(0)), chosen_block, choose_block)
+        b.position_at_end(chosen_block)
+        b.ret(current)
+        b.position_at_end(choose_block)
+        proposal = b.call(default, [])
+        # A concurrent XUSetNumThreads wins over the default.
+        exchange = b.cmpxchg(count, _I32(0), proposal, "monotonic", "monotonic")
+        won = b.extract_value(exchange, 1)
+        b.ret(b.select(won, proposal, b.extract_value(exchange, 0)))
+        get_count = fn
+
+        fn, b = self.start("XUSetNumThreads")
+        requested = fn.args[0]
+        clamped = self.smin(b, requested, _I32(MAX_THREADS))
+        clamped = b.select(b.icmp_signed("<", clamped, _I32(0)), _I32(0), clamped)
+        b.store_atomic(clamped, count, "monotonic", 4)
+        b.ret_void()
+        return get_count
+
+    def string(self, name: str, text: str) -> ir.Value:
+        data = bytearray(text.encode() + b"\0")
+        variable = ir.GlobalVariable(
+            self.module, ir.ArrayType(_I8, len(data)), name=name
+        )
+        variable.linkage = "internal"
+        variable.global_constant = True
+        variable.initializer = ir.Constant(ir.ArrayType(_I8, len(data)), data)
+        return variable.bitcast(_PTR)
+
+    # ---------------------------------------------------------------- thread pool
+    def add_pool(self, get_count: ir.Function) -> None:
+        # The job: written by the launcher before it bumps the mailboxes,
+        # read by the participants after they see the bump.
+        job_type = ir.LiteralStructType([_PTR, _PTR, _I64, _I64, _I64, _I64])
+        job = self.global_var(
+            "xu_job", job_type, align=64
+        )  # fn, closure, lb, n, tasks, P
+        pending = self.global_var("xu_pending", _I32, align=64)  # workers still running
+        result = self.global_var(
+            "xu_result", _I32, align=64
+        )  # first non-zero fn result
+        busy = self.global_var("xu_pool_busy", _I32, align=64)
+        started = self.global_var("xu_workers_started", _I64, align=64)
+        # One cache line per worker: {generation (the futex word), sleeping}.
+        mailbox_type = ir.LiteralStructType([_I32, _I32, ir.ArrayType(_I8, 56)])
+        mailboxes = self.global_var(
+            "xu_mailboxes", ir.ArrayType(mailbox_type, MAX_THREADS), align=64
+        )
+
+        def field(b: ir.IRBuilder, index: int) -> ir.Value:
+            return b.gep(job, [_I32(0), _I32(index)])
+
+        def mailbox(b: ir.IRBuilder, worker: ir.Value, index: int) -> ir.Value:
+            return b.gep(mailboxes, [_I64(0), worker, _I32(index)])
+
+        run_tasks = self._add_run_tasks(field, result)
+        worker_main = self._add_worker(mailbox, run_tasks, pending)
+        ensure_workers = self._add_ensure_workers(worker_main, started)
+
+        fn, b = self.start("XUParallelLaunch")
+        task_fn, closure, lb, ub, num_tasks = fn.args
+        names = (
+            "work",
+            "serial",
+            "claim",
+            "pooled",
+            "release",
+            "publish",
+            "wake",
+            "wait",
+        )
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        size = b.sub(ub, lb)
+        empty = b.icmp_signed("<=", size, _I64(0))
+        b.cbranch(empty, blocks["serial"], blocks["work"])
+
+        b.position_at_end(blocks["work"])
+        threads = b.sext(b.call(get_count, []), _I64)
+        tasks = b.select(b.icmp_signed(">", num_tasks, _I64(0)), num_tasks, threads)
+        tasks = self.smin(b, tasks, size)
+        participants = self.smin(b, tasks, threads)
+        b.cbranch(
+            b.icmp_signed("<=", participants, _I64(1)),
+            blocks["serial"],
+            blocks["claim"],
+        )
+
+        # Serial: the whole range in one call (an empty range calls nothing).
+        b.position_at_end(blocks["serial"])
+        call_block = fn.append_basic_block("serial_call")
+        b.cbranch(b.icmp_signed("<=", size, _I64(0)), _return_zero(fn), call_block)
+        b.position_at_end(call_block)
+        typed_fn = b.bitcast(task_fn, _TASK_FN.as_pointer())
+        b.ret(b.call(typed_fn, [lb, ub, closure]))
+
+        b.position_at_end(blocks["claim"])
+        claimed = b.extract_value(
+            b.cmpxchg(busy, _I32(0), _I32(1), "acquire", "monotonic"), 1
+        )
+        b.cbranch(claimed, blocks["pooled"], blocks["serial"])
+
+        b.position_at_end(blocks["pooled"])
+        available = b.call(ensure_workers, [b.sub(participants, _I64(1))])
+        participants = self.smin(b, participants, b.add(available, _I64(1)))
+        b.cbranch(
+            b.icmp_signed("<=", participants, _I64(1)),
+            blocks["release"],
+            blocks["publish"],
+        )
+
+        b.position_at_end(blocks["release"])  # no worker could be started
+        b.store_atomic(_I32(0), busy, "release", 4)
+        b.branch(blocks["serial"])
+
+        b.position_at_end(blocks["publish"])
+        for index, value in enumerate(
+            (task_fn, closure, lb, size, tasks, participants)
+        ):
+            b.store(value, field(b, index))
+        b.store_atomic(_I32(0), result, "monotonic", 4)
+        b.store_atomic(
+            b.trunc(b.sub(participants, _I64(1)), _I32), pending, "monotonic", 4
+        )
+        worker = b.alloca(_I64)
+        b.store(_I64(1), worker)
+        b.branch(blocks["wake"])
+
+        # for w in 1..P-1: bump w's generation; futex-wake it if it sleeps.
+        # Both sides are seq_cst (the worker sets `sleeping`, then reads the
+        # generation), so either the worker sees the bump or we see it asleep.
+        b.position_at_end(blocks["wake"])
+        w = b.load(worker)
+        generation = mailbox(b, w, 0)
+        b.atomic_rmw("add", generation, _I32(1), "seq_cst")
+        asleep = b.load_atomic(mailbox(b, w, 1), "seq_cst", 4)
+        with b.if_then(b.icmp_signed("!=", asleep, _I32(0))):
+            self.futex(b, generation, _FUTEX_WAKE_PRIVATE, _I64(1))
+        following = b.add(w, _I64(1))
+        b.store(following, worker)
+        b.cbranch(
+            b.icmp_signed("<", following, participants), blocks["wake"], blocks["wait"]
+        )
+
+        b.position_at_end(blocks["wait"])
+        b.call(run_tasks, [_I64(0)])
+        self.wait_until_zero(fn, b, pending)
+        first_error = b.load_atomic(result, "monotonic", 4)
+        b.store_atomic(_I32(0), busy, "release", 4)
+        b.ret(first_error)
+
+    def wait_until_zero(
+        self, fn: ir.Function, b: ir.IRBuilder, counter: ir.Value
+    ) -> None:
+        """Spin with `pause` until *counter == 0 (acquire), then `sched_yield`."""
+        spins = b.alloca(_I64)
+        b.store(_I64(0), spins)
+        check = fn.append_basic_block("wait_check")
+        again = fn.append_basic_block("wait_again")
+        done = fn.append_basic_block("wait_done")
+        b.branch(check)
+        b.position_at_end(check)
+        remaining = b.load_atomic(counter, "acquire", 4)
+        b.cbranch(b.icmp_signed("==", remaining, _I32(0)), done, again)
+        b.position_at_end(again)
+        count = b.load(spins)
+        with b.if_else(b.icmp_signed("<", count, _I64(SPIN_ITERATIONS))) as (
+            spin,
+            yield_,
+        ):
+            with spin:
+                self.pause(b)
+                b.store(b.add(count, _I64(1)), spins)
+            with yield_:
+                b.call(self.libc("sched_yield"), [])
+        b.branch(check)
+        b.position_at_end(done)
+
+    def _add_run_tasks(
+        self, field: Callable[[ir.IRBuilder, int], ir.Value], result: ir.Value
+    ) -> ir.Function:
+        """void xu_run_tasks(i64 first): chunks first, first + P, ... of the job."""
+        fn, b = self.internal("xu_run_tasks", _VOID, [_I64])
+        head = fn.append_basic_block("head")
+        body = fn.append_basic_block("body")
+        done = fn.append_basic_block("done")
+        task_fn = b.bitcast(b.load(field(b, 0)), _TASK_FN.as_pointer())
+        closure, lb, size, tasks, step = (b.load(field(b, i)) for i in range(1, 6))
+        base = b.sdiv(size, tasks)
+        rest = b.srem(size, tasks)
+        task = b.alloca(_I64)
+        b.store(fn.args[0], task)
+        b.branch(head)
+        b.position_at_end(head)
+        t = b.load(task)
+        b.cbranch(b.icmp_signed("<", t, tasks), body, done)
+        b.position_at_end(body)
+        # Chunk t: the first `rest` chunks are one longer.
+        begin = b.add(b.add(lb, b.mul(t, base)), self.smin(b, t, rest))
+        longer = b.zext(b.icmp_signed("<", t, rest), _I64)
+        end = b.add(begin, b.add(base, longer))
+        status = b.call(task_fn, [begin, end, closure])
+        with b.if_then(b.icmp_signed("!=", status, _I32(0))):
+            b.cmpxchg(result, _I32(0), status, "monotonic", "monotonic")
+        b.store(b.add(t, step), task)
+        b.branch(head)
+        b.position_at_end(done)
+        b.ret_void()
+        return fn
+
+    def _add_worker(
+        self,
+        mailbox: Callable[[ir.IRBuilder, ir.Value, int], ir.Value],
+        run_tasks: ir.Function,
+        pending: ir.Value,
+    ) -> ir.Function:
+        """void* xu_worker_main(void* index): wait for a bump, run, count down."""
+        fn, b = self.internal("xu_worker_main", _PTR, [_PTR])
+        names = (
+            "idle",
+            "spin",
+            "spin_more",
+            "sleep",
+            "sleep_check",
+            "sleep_wait",
+            "woken",
+            "run",
+        )
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        index = b.ptrtoint(fn.args[0], _I64)
+        generation = mailbox(b, index, 0)
+        sleeping = mailbox(b, index, 1)
+        seen = b.alloca(_I32)  # the generation of the last job run
+        spins = b.alloca(_I64)
+        b.store(_I32(0), seen)
+        b.branch(blocks["idle"])
+
+        b.position_at_end(blocks["idle"])
+        b.store(_I64(0), spins)
+        b.branch(blocks["spin"])
+
+        b.position_at_end(blocks["spin"])
+        bumped = b.icmp_unsigned(
+            "!=", b.load_atomic(generation, "acquire", 4), b.load(seen)
+        )
+        b.cbranch(bumped, blocks["run"], blocks["spin_more"])
+
+        b.position_at_end(blocks["spin_more"])
+        count = b.load(spins)
+        b.store(b.add(count, _I64(1)), spins)
+        self.pause(b)
+        b.cbranch(
+            b.icmp_signed("<", count, _I64(SPIN_ITERATIONS)),
+            blocks["spin"],
+            blocks["sleep"],
+        )
+
+        b.position_at_end(blocks["sleep"])
+        b.store_atomic(_I32(1), sleeping, "seq_cst", 4)
+        b.branch(blocks["sleep_check"])
+
+        b.position_at_end(blocks["sleep_check"])
+        bumped = b.icmp_unsigned(
+            "!=", b.load_atomic(generation, "seq_cst", 4), b.load(seen)
+        )
+        b.cbranch(bumped, blocks["woken"], blocks["sleep_wait"])
+
+        # The kernel sleeps only while the word still equals `seen`: no lost wake-up.
+        b.position_at_end(blocks["sleep_wait"])
+        self.futex(b, generation, _FUTEX_WAIT_PRIVATE, b.zext(b.load(seen), _I64))
+        b.branch(blocks["sleep_check"])
+
+        b.position_at_end(blocks["woken"])
+        b.store_atomic(_I32(0), sleeping, "seq_cst", 4)
+        b.branch(blocks["run"])
+
+        # The generation cannot move again before this worker counts down.
+        b.position_at_end(blocks["run"])
+        b.store(b.load_atomic(generation, "acquire", 4), seen)
+        b.call(run_tasks, [index])
+        b.atomic_rmw("sub", pending, _I32(1), "release")
+        b.branch(blocks["idle"])
+        return fn
+
+    def _add_ensure_workers(
+        self, worker_main: ir.Function, started: ir.Value
+    ) -> ir.Function:
+        """i64 xu_ensure_workers(i64 need): start workers up to `need`; how many exist.
+
+        Called by the pool's owner only.  Workers inherit a fully blocked
+        signal mask, so signal handlers never run on them.
+        """
+        fn, b = self.internal("xu_ensure_workers", _I64, [_I64])
+        need = fn.args[0]
+        names = ("create", "loop", "make", "detach", "restore", "done")
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        count = b.alloca(_I64)
+        thread = b.alloca(_I64)
+        blocked = b.alloca(ir.ArrayType(_I8, _SIGSET_BYTES))
+        previous = b.alloca(ir.ArrayType(_I8, _SIGSET_BYTES))
+        b.store(b.load(started), count)
+        b.cbranch(
+            b.icmp_signed("<", b.load(count), need), blocks["create"], blocks["done"]
+        )
+
+        b.position_at_end(blocks["create"])
+        blocked_ptr, previous_ptr = b.bitcast(blocked, _PTR), b.bitcast(previous, _PTR)
+        b.call(self.libc("sigfillset"), [blocked_ptr])
+        b.call(
+            self.libc("pthread_sigmask"),
+            [_I32(_SIG_SETMASK), blocked_ptr, previous_ptr],
+        )
+        b.branch(blocks["loop"])
+
+        b.position_at_end(blocks["loop"])
+        b.cbranch(
+            b.icmp_signed("<", b.load(count), need), blocks["make"], blocks["restore"]
+        )
+
+        b.position_at_end(blocks["make"])
+        index = b.add(b.load(count), _I64(1))
+        status = b.call(
+            self.libc("pthread_create"),
+            [
+                thread,
+                ir.Constant(_PTR, None),
+                b.bitcast(worker_main, _PTR),
+                b.inttoptr(index, _PTR),
+            ],
+        )
+        b.cbranch(
+            b.icmp_signed("==", status, _I32(0)), blocks["detach"], blocks["restore"]
+        )
+
+        b.position_at_end(blocks["detach"])
+        b.call(self.libc("pthread_detach"), [b.load(thread)])
+        b.store(index, count)
+        b.branch(blocks["loop"])
+
+        b.position_at_end(blocks["restore"])
+        null = ir.Constant(_PTR, None)
+        b.call(self.libc("pthread_sigmask"), [_I32(_SIG_SETMASK), previous_ptr, null])
+        b.store(b.load(count), started)
+        b.branch(blocks["done"])
+
+        b.position_at_end(blocks["done"])
+        b.ret(b.load(count))
+        return fn
+
+
+def _return_zero(fn: ir.Function) -> ir.Block:
+    block = fn.append_basic_block("return_zero")
+    ir.IRBuilder(block).ret(_I32(0))
+    return block
+
+
+@functools.cache
+def standalone_runtime_ir(triple: str, data_layout: str) -> str:
+    """The complete runtime for a target, for a shared library to embed."""
+    runtime = _RuntimeModule(triple, data_layout)
+    runtime.add_memory()
+    runtime.add_errors()
+    runtime.add_pool(runtime.add_thread_count())
+    return str(runtime.module)
+
+
+@functools.cache
+def _forwarders_ir(triple: str, data_layout: str) -> str:
+    module = ir.Module(name="xunity_runtime_forwarders")
+    module.triple = triple
+    module.data_layout = data_layout
+    for name, (ret, args) in RUNTIME_SIGNATURES.items():
+        target = _function(module, _FORWARD_PREFIX + name, ret, args)
+        fn = declare_runtime(module, name)
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        call = b.call(target, list(fn.args), tail=True)
+        b.ret(call) if ret != _VOID else b.ret_void()
     return str(module)
+
+
+def runtime_ir(triple: str, data_layout: str) -> str:
+    """What a JIT engine adds: the runtime functions, forwarding to the process runtime.
+
+    Loads the process runtime first, so the forwarders resolve when the
+    engine links them.
+    """
+    _process_runtime()
+    return _forwarders_ir(triple, data_layout)
+
+
+@functools.cache
+def _process_runtime() -> dict[str, int]:
+    """Compile the runtime once per process; its functions' addresses by name."""
+    from xunity.backends.llvm.jit import JitEngine
+
+    engine = JitEngine()
+    engine.add(standalone_runtime_ir(engine.target.triple, engine.target.data_layout))
+    addresses = {name: engine.address(name) for name in RUNTIME_SIGNATURES}
+    for name, address in addresses.items():
+        llvm.add_symbol(_FORWARD_PREFIX + name, address)
+    # Never freed, not even at interpreter exit: detached workers run its code.
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(engine))
+    return addresses
+
+
+def set_num_threads(count: int) -> None:
+    """XUSetNumThreads for this process's compiled code (<= 0: the default)."""
+    address = _process_runtime()["XUSetNumThreads"]
+    ctypes.CFUNCTYPE(None, ctypes.c_int32)(address)(count)
+
+
+def get_num_threads() -> int:
+    """XUGetNumThreads: the threads a parallel region of this process may use."""
+    address = _process_runtime()["XUGetNumThreads"]
+    return ctypes.CFUNCTYPE(ctypes.c_int32)(address)()

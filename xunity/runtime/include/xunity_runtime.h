@@ -1,0 +1,143 @@
+/*
+ * xunity_runtime.h: the C ABI of shared libraries exported by xunity.
+ *
+ * A library made by `Executable.export_library(path)` exports, for every
+ * compiled function <name>, a packed entry point with the C ABI of
+ * apache-tvm-ffi:
+ *
+ *   int32_t __tvm_ffi_<name>(void* self, const TVMFFIAny* args,
+ *                            int32_t num_args, TVMFFIAny* result);
+ *
+ * Graph functions take their tensors as DLPack DLTensors, inputs then
+ * outputs (destination passing: the caller allocates the outputs).  A
+ * non-zero return means the call was rejected or failed; the message is
+ * XUGetLastError() (and is raised through tvm-ffi when it is loaded).  The full contract (argument checks, shapes, threads,
+ * metadata) is docs/abi.md.
+ *
+ * The DLPack and TVMFFIAny declarations below are ABI-identical subsets of
+ * <dlpack/dlpack.h> and <tvm/ffi/c_api.h>.  To use those headers instead,
+ * include them BEFORE this one; their include guards switch the subsets off.
+ */
+#ifndef XUNITY_RUNTIME_H_
+#define XUNITY_RUNTIME_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ DLPack subset */
+#ifndef DLPACK_DLPACK_H_
+/*! Device types; xunity libraries accept CPU tensors only. */
+typedef enum { kDLCPU = 1 } DLDeviceType;
+
+typedef struct {
+  DLDeviceType device_type;
+  int32_t device_id;
+} DLDevice;
+
+/*! Type codes used by xunity: int8/32/64, float16/32, bfloat16, bool (1 byte). */
+typedef enum {
+  kDLInt = 0,
+  kDLUInt = 1,
+  kDLFloat = 2,
+  kDLBfloat = 4,
+  kDLBool = 6
+} DLDataTypeCode;
+
+typedef struct {
+  uint8_t code;   /*!< a DLDataTypeCode */
+  uint8_t bits;   /*!< 32 for float32; 8 for bool */
+  uint16_t lanes; /*!< always 1 */
+} DLDataType;
+
+typedef struct {
+  void* data;           /*!< non-null, also for 0-size tensors */
+  DLDevice device;      /*!< {kDLCPU, 0} */
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;       /*!< ndim sizes */
+  int64_t* strides;     /*!< NULL (compact row-major) or compact row-major, in elements */
+  uint64_t byte_offset; /*!< added to data */
+} DLTensor;
+#endif /* DLPACK_DLPACK_H_ */
+
+/* ------------------------------------------------------- tvm-ffi subset */
+#ifndef TVM_FFI_C_API_H_
+/*! Type indices of the TVMFFIAny values xunity reads or writes. */
+enum {
+  kTVMFFINone = 0,
+  kTVMFFIInt = 1,
+  kTVMFFIDLTensorPtr = 7, /*!< v_ptr is a DLTensor* */
+  kTVMFFITensor = 70      /*!< v_ptr is a tvm-ffi Tensor object (DLTensor at +24 bytes) */
+};
+
+/*! One packed argument or result: 16 bytes. */
+typedef struct {
+  int32_t type_index;
+  uint32_t zero_padding; /*!< must be 0 */
+  union {
+    int64_t v_int64;
+    double v_float64;
+    void* v_ptr;
+  };
+} TVMFFIAny;
+#endif /* TVM_FFI_C_API_H_ */
+
+/* ------------------------------------------------------- packed functions */
+/*! Prefix of every packed entry point: "__tvm_ffi_" + function name. */
+#define XU_PACKED_SYMBOL_PREFIX "__tvm_ffi_"
+
+/*!
+ * The packed calling convention (tvm-ffi's TVMFFISafeCallType).
+ * `self` is unused (pass NULL); `result` is not written by graph functions
+ * today (set its type_index to kTVMFFINone).  Returns 0 on success, -1 on
+ * failure with the message in XUGetLastError().
+ */
+typedef int32_t (*XUPackedFunc)(void* self, const TVMFFIAny* args,
+                                int32_t num_args, TVMFFIAny* result);
+
+/* ---------------------------------------------------- runtime services */
+/*!
+ * The message of this thread's last failed call ("" if none), valid until
+ * this thread's next failing call.  Never NULL.
+ */
+const char* XUGetLastError(void);
+
+/*! Replace this thread's last-error message (copied, truncated to 1023 bytes). */
+void XUSetLastError(const char* message);
+
+/*! `nbytes` bytes aligned to max(align, 64); NULL when out of memory. */
+void* XUAlloc(int64_t nbytes, int64_t align);
+
+/*! Release memory from XUAlloc (NULL is allowed). */
+void XUFree(void* ptr);
+
+/*! Threads a parallel region may use; n <= 0 returns to the default. */
+void XUSetNumThreads(int32_t n);
+int32_t XUGetNumThreads(void);
+
+/* ---------------------------------------------------------------- metadata */
+/*!
+ * A NUL-terminated JSON description of the library's functions (also the
+ * global `__xunity_metadata`):
+ *
+ *   {"format": "xunity.module", "version": 1, "functions": [
+ *     {"name": "main", "symbol": "__tvm_ffi_main", "kind": "graph",
+ *      "inputs":  [{"dtype": "float32", "shape": ["n", "16"],
+ *                   "type": "!graph.tensor<[n, 16], f32>"}],
+ *      "outputs": [{"dtype": "float32", "shape": ["n", "4"], "type": "..."}]},
+ *     {"name": "graph_add_0", "symbol": "__tvm_ffi_graph_add_0", "kind": "kernel"}]}
+ */
+const char* XUModuleMetadata(void);
+
+/* Function pointer types, for hosts that dlopen a library. */
+typedef const char* (*XUGetLastErrorFunc)(void);
+typedef const char* (*XUModuleMetadataFunc)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XUNITY_RUNTIME_H_ */
