@@ -115,7 +115,14 @@ def _xunity_lower_to_llvm() -> type[ModulePass]:
     return XunityLowerToLlvmPass
 
 
+def _cpu_profile_kernels() -> type[ModulePass]:
+    from xunity.transforms.cpu_profile_kernels import CpuProfileKernelsPass
+
+    return CpuProfileKernelsPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "cpu-profile-kernels": _cpu_profile_kernels,
     "xunity-lower-to-llvm": _xunity_lower_to_llvm,
     "convert-arith-to-llvm": _convert_arith_to_llvm,
     "convert-cf-to-llvm": _convert_cf_to_llvm,
