@@ -1,7 +1,8 @@
 """`xunity.compile`: from a graph program to functions callable from Python.
 
     exe = xunity.compile(text_or_module)
-    y = exe["main"](x, w)          # numpy arrays in, numpy arrays out
+    y = exe["main"](x, w)          # numpy arrays (or DLPack producers) in,
+                                   # numpy arrays owning runtime memory out
 
 The program is parsed (with source locations), weights are bound from
 `params`, and the module goes through the lowering chain of
@@ -30,17 +31,25 @@ from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import TensorType
 from xunity.registry import PASSES
 from xunity.runtime.executable import Executable, Signature, numpy_dtype
-from xunity.transforms.convert_graph_to_cpu import is_graph_function
+from xunity.transforms.convert_graph_to_cpu import (
+    DESTINATION_SUFFIX,
+    is_graph_function,
+)
 
 LOWER_TO_LLVM = "graph-legalize,convert-tir-to-cpu,convert-graph-to-cpu,convert-to-llvm"
 """The pass pipeline from graph functions to the llvm dialect."""
 
 
-def lower_to_llvm(module: ModuleOp) -> None:
-    """Run the lowering chain in place."""
+def lower_to_llvm(module: ModuleOp, profile: bool = False) -> None:
+    """Run the lowering chain in place; `profile` times every kernel call."""
     ctx = make_context()
     available = {**_xdsl_passes(), **PASSES}
-    PassPipeline.parse_spec(available, LOWER_TO_LLVM).apply(ctx, module)
+    pipeline = LOWER_TO_LLVM
+    if profile:
+        pipeline = pipeline.replace(
+            "convert-graph-to-cpu,", "convert-graph-to-cpu,cpu-profile-kernels,"
+        )
+    PassPipeline.parse_spec(available, pipeline).apply(ctx, module)
 
 
 def _xdsl_passes():
@@ -87,8 +96,13 @@ def compile(  # the natural name, as tvm.compile
     target: str = "llvm",
     params: Mapping[str, np.ndarray] | None = None,
     cache_dir: Path | None = None,
+    profile: bool = False,
 ) -> Executable:
-    """Compile every graph function of `program` for the host CPU."""
+    """Compile every graph function of `program` for the host CPU.
+
+    With `profile=True`, kernel calls are timed: `exe.profile()` returns the
+    per-kernel table of the calls made since the last `exe.reset_profile()`.
+    """
     if target != "llvm":
         raise ValueError(f"unknown target {target!r}; xunity compiles for 'llvm'")
     if isinstance(program, str):
@@ -99,15 +113,16 @@ def compile(  # the natural name, as tvm.compile
     if params is not None:
         bind_weights(module, params)
     graph_functions = signatures(module)
-    lower_to_llvm(module)
+    lower_to_llvm(module, profile)
     engine = JitEngine(cache_dir=cache_dir)
     engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
     program_ir = emit_llvm_ir(module, engine.target)
     engine.add(program_ir)
+    entries = {*graph_functions, *(f"{g}{DESTINATION_SUFFIX}" for g in graph_functions)}
     kernels = [
         op.sym_name.data
         for op in module.ops
-        if isinstance(op, PackedFuncOp) and op.sym_name.data not in graph_functions
+        if isinstance(op, PackedFuncOp) and op.sym_name.data not in entries
     ]
     functions: dict[str, Signature | None] = {name: None for name in kernels}
     functions.update(graph_functions)

@@ -63,7 +63,7 @@ def test_one_compiled_function_serves_every_n(
     [
         (
             lambda x, w, b: (x, w),
-            r"^main: expected 4 arguments, got 3$",
+            r"^main: expected 3 arguments, got 2$",
         ),
         (
             lambda x, w, b: (x.astype(np.float16), w, b),

@@ -108,11 +108,12 @@ def test_loaded_kernel_runs_with_explicit_outputs(
 
 def test_metadata_describes_every_function(library: Path) -> None:
     metadata = SharedLibrary(library).metadata()
-    assert (metadata["format"], metadata["version"]) == ("xunity.module", 1)
+    assert (metadata["format"], metadata["version"]) == ("xunity.module", 2)
     main = next(f for f in metadata["functions"] if f["name"] == "main")
     assert main == {
         "name": "main",
         "symbol": "__tvm_ffi_main",
+        "destination_symbol": "__tvm_ffi_main_out",
         "kind": "graph",
         "inputs": [
             {
@@ -151,8 +152,19 @@ def test_wrong_dtype_through_loaded_library(loaded: xunity.Executable) -> None:
 
 def test_wrong_argument_count_through_loaded_library(loaded: xunity.Executable) -> None:
     x = np.zeros((3, 16), np.float32)
-    with pytest.raises(XunityError, match=r"^main: expected 2 arguments, got 3$"):
+    with pytest.raises(XunityError, match=r"^main: expected 1 arguments, got 2$"):
+        loaded["main"](x, x)
+    with pytest.raises(XunityError, match=r"^main_out: expected 2 arguments, got 3$"):
         loaded["main"].call_packed(x, x, np.zeros((3, 4), np.float32))
+
+
+def test_loaded_library_fills_caller_outputs(
+    mlp: xunity.Executable, loaded: xunity.Executable
+) -> None:
+    x = _example_input(5)
+    y = np.full((5, 4), np.nan, np.float32)
+    loaded["main"].call_packed(x, y)
+    np.testing.assert_array_equal(y, mlp["main"](x))
 
 
 def test_missing_compiler_names_what_was_tried(
@@ -249,6 +261,7 @@ def test_c_host_runs_the_model(library: Path, tmp_path: Path) -> None:
     rows = [line.split(":")[1].split() for line in lines if line.startswith("y ")]
     y = np.array(rows, dtype=np.float64)
     np.testing.assert_allclose(y, _reference(_example_input(n)), rtol=1e-5, atol=1e-5)
+    assert "main_out matches: yes" in lines
     assert lines[-1] == (
         "wrong call: -1: main: argument 0 (x): expected shape [n, 16] where n = 3, got [3, 15]"
     )
@@ -259,8 +272,27 @@ def test_tvm_ffi_calls_the_exported_library(library: Path) -> None:
     tvm_ffi = pytest.importorskip("tvm_ffi")
     main = tvm_ffi.load_module(library)["main"]
     x = np.random.default_rng(5).standard_normal((7, 16)).astype(np.float32)
-    y = np.zeros((7, 4), np.float32)
-    main(tvm_ffi.from_dlpack(x), tvm_ffi.from_dlpack(y))
+    y = main(tvm_ffi.from_dlpack(x))
+    assert isinstance(y, tvm_ffi.Tensor) and tuple(y.shape) == (7, 4)
+    np.testing.assert_allclose(np.from_dlpack(y), _reference(x), rtol=1e-5, atol=1e-5)
+
+
+def test_tvm_ffi_tensor_outlives_its_views(library: Path) -> None:
+    tvm_ffi = pytest.importorskip("tvm_ffi")
+    main = tvm_ffi.load_module(library)["main"]
+    x = _example_input(3)
+    view = np.from_dlpack(main(tvm_ffi.from_dlpack(x)))  # the Tensor itself is gone
+    again = np.from_dlpack(main(tvm_ffi.from_dlpack(x)))
+    np.testing.assert_array_equal(view, again)
+    np.testing.assert_allclose(view, _reference(x), rtol=1e-5, atol=1e-5)
+
+
+def test_tvm_ffi_calls_the_destination_passing_entry(library: Path) -> None:
+    tvm_ffi = pytest.importorskip("tvm_ffi")
+    main_out = tvm_ffi.load_module(library)["main_out"]
+    x = _example_input(4)
+    y = np.zeros((4, 4), np.float32)
+    assert main_out(tvm_ffi.from_dlpack(x), tvm_ffi.from_dlpack(y)) is None
     np.testing.assert_allclose(y, _reference(x), rtol=1e-5, atol=1e-5)
 
 
@@ -269,9 +301,9 @@ def test_tvm_ffi_raises_our_message(library: Path) -> None:
     main = tvm_ffi.load_module(library)["main"]
     x, y = np.zeros((3, 15), np.float32), np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match=WRONG_SHAPE[:-1]):
-        main(tvm_ffi.from_dlpack(x), tvm_ffi.from_dlpack(y))
-    with pytest.raises(ValueError, match=r"main: expected 2 arguments, got 1"):
-        main(tvm_ffi.from_dlpack(y))
+        main(tvm_ffi.from_dlpack(x))
+    with pytest.raises(ValueError, match=r"main: expected 1 arguments, got 2"):
+        main(tvm_ffi.from_dlpack(y), tvm_ffi.from_dlpack(y))
 
 
 _LOAD_ORDER_SCRIPT = textwrap.dedent(
@@ -284,9 +316,9 @@ _LOAD_ORDER_SCRIPT = textwrap.dedent(
         xunity.load_module(path)  # dlopened before libtvm_ffi exists
     import tvm_ffi
     main = tvm_ffi.load_module(path)["main"]
-    x, y = np.zeros((3, 15), np.float32), np.zeros((3, 4), np.float32)
+    x = np.zeros((3, 15), np.float32)
     try:
-        main(tvm_ffi.from_dlpack(x), tvm_ffi.from_dlpack(y))
+        main(tvm_ffi.from_dlpack(x))
     except ValueError as error:
         print(error)
     """

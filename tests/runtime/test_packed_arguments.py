@@ -2,7 +2,8 @@
 
 The wrapped function here is hand-written llvm dialect, so these tests pin
 down the wrapper and the Python call path on their own; the same checks in
-front of compiled graph functions are exercised in tests/api.
+front of compiled graph functions are exercised in tests/api.  `->` names
+mark the results a wrapper allocates and returns.
 """
 
 from pathlib import Path
@@ -15,7 +16,13 @@ from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.context import make_context
 from xunity.diagnostics import parse_module
-from xunity.runtime.executable import Executable, PackedFunction, XunityError
+from xunity.dialects.graph.types import TensorType
+from xunity.runtime.executable import (
+    Executable,
+    PackedFunction,
+    Signature,
+    XunityError,
+)
 
 # y = 2 * x over n * 4 floats, as `scale(x: f32[n, 4], w: f32[4, n], y: f32[n, 4])`
 MODULE = """
@@ -42,15 +49,52 @@ llvm.func @scale_impl(%n: i64, %x: !llvm.ptr, %w: !llvm.ptr, %y: !llvm.ptr) {
 cpu.packed_func @scale wraps @scale_impl args = [
   #cpu.arg<"x", f32, [n, 4]>, #cpu.arg<"w", f32, [4, n]>, #cpu.arg<"y", f32, [n, 4]>
 ]
+cpu.packed_func @returning wraps @scale_impl args = [
+  #cpu.arg<"x", f32, [n, 4]>, #cpu.arg<"w", f32, [4, n]>, #cpu.arg<"y", f32, [n, 4]>
+] returns 1
+cpu.packed_func @returning_out wraps @scale_impl args = [
+  #cpu.arg<"x", f32, [n, 4]>, #cpu.arg<"w", f32, [4, n]>, #cpu.arg<"y", f32, [n, 4]>
+]
+llvm.func @nothing_impl(%n: i64, %x: !llvm.ptr, %y: !llvm.ptr, %z: !llvm.ptr) {
+  llvm.return
+}
+cpu.packed_func @too_big wraps @nothing_impl args = [
+  #cpu.arg<"x", f32, [n]>, #cpu.arg<"y", f32, [n, 4]>,
+  #cpu.arg<"z", f32, [n, 2305843009213693952]>
+] returns 2
+cpu.packed_func @too_big_out wraps @nothing_impl args = [
+  #cpu.arg<"x", f32, [n]>, #cpu.arg<"y", f32, [n, 4]>,
+  #cpu.arg<"z", f32, [n, 2305843009213693952]>
+]
 """
 
 
+def _type(text: str) -> TensorType:
+    parsed = parse_module(make_context(), f'"test.op"() : () -> {text}').ops.first
+    assert parsed is not None
+    result = parsed.results[0].type
+    assert isinstance(result, TensorType)
+    return result
+
+
 @pytest.fixture(scope="module")
-def scale(tmp_path_factory: pytest.TempPathFactory) -> PackedFunction:
+def module(tmp_path_factory: pytest.TempPathFactory) -> Executable:
     engine = JitEngine(cache_dir=Path(tmp_path_factory.mktemp("cache")))
     engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
     engine.add(emit_llvm_ir(parse_module(make_context(), MODULE)))
-    return Executable(engine, {"scale": None})["scale"]
+    x, w = _type("!graph.tensor<[n, 4], f32>"), _type("!graph.tensor<[4, n], f32>")
+    big = _type("!graph.tensor<[n, 2305843009213693952], f32>")
+    functions = {
+        "scale": None,
+        "returning": Signature((x, w), (x,)),
+        "too_big": Signature((_type("!graph.tensor<[n], f32>"),), (x, big)),
+    }
+    return Executable(engine, functions)
+
+
+@pytest.fixture(scope="module")
+def scale(module: Executable) -> PackedFunction:
+    return module["scale"]
 
 
 def _f32(*shape: int) -> np.ndarray:
@@ -123,3 +167,41 @@ def test_an_error_does_not_touch_outputs(scale: PackedFunction) -> None:
     with pytest.raises(XunityError):
         scale.call_packed(_f32(3, 4), _f32(4, 2), y)
     np.testing.assert_array_equal(y, np.full((3, 4), 7.0, np.float32))
+
+
+# ------------------------------------------------------------ returned results
+def test_results_are_allocated_and_returned(module: Executable) -> None:
+    x = _f32(3, 4)
+    y = module["returning"](x, _f32(4, 3))
+    assert isinstance(y, np.ndarray) and y.shape == (3, 4) and y.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(y, 2 * x)
+
+
+def test_returning_entry_counts_only_inputs(module: Executable) -> None:
+    x, w = _f32(3, 4), _f32(4, 3)
+    with pytest.raises(XunityError, match=r"^returning: expected 2 arguments, got 3$"):
+        module["returning"](x, w, np.zeros((3, 4), np.float32))
+    y = np.zeros((3, 4), np.float32)
+    module["returning"].call_packed(x, w, y)  # the destination-passing entry
+    np.testing.assert_array_equal(y, 2 * x)
+
+
+def test_failed_allocation_reports_and_releases_earlier_results(
+    module: Executable,
+) -> None:
+    x = np.zeros(1 << 20, np.float32)  # y: 16 MB, z: impossible
+    message = (
+        r"^too_big: cannot allocate result 1: float32 "
+        r"\[n, 2305843009213693952\] where n = 1048576$"
+    )
+    with pytest.raises(XunityError, match=message):
+        module["too_big"](x)
+    before = _virtual_bytes()
+    for _ in range(100):  # 1.6 GB of address space if y leaked
+        with pytest.raises(XunityError):
+            module["too_big"](x)
+    assert _virtual_bytes() - before < 256 << 20
+
+
+def _virtual_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[0]) * 4096

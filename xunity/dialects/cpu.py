@@ -617,36 +617,53 @@ class WorkspaceFreeOp(IRDLOperation):
 class PackedFuncOp(IRDLOperation):
     """A packed-ABI entry point that checks its tensor arguments, then calls a function.
 
-    `cpu.packed_func @main_packed wraps @main args = [#cpu.arg<"x", f32, [n, 64]>]`
+    `cpu.packed_func @main wraps @main_impl args = [#cpu.arg<"x", f32, [n, 64]>,
+    #cpu.arg<"out0", f32, [n, 64]>] returns 1`: the last `returns` arguments are
+    results, allocated and returned by the entry point instead of passed in.
     """
 
     name = "cpu.packed_func"
     sym_name = prop_def(SymbolNameConstraint())
     callee = prop_def(FlatSymbolRefAttrConstr)
     args = prop_def(ArrayAttr[ArgAttr])
+    num_results = opt_prop_def(IntegerAttr[I64])
     traits = traits_def(SymbolOpInterface())
-    assembly_format = "$sym_name `wraps` $callee `args` `=` $args attr-dict"
+    assembly_format = (
+        "$sym_name `wraps` $callee `args` `=` $args (`returns` $num_results^)? "
+        "attr-dict"
+    )
 
     def __init__(
         self,
         sym_name: str,
         callee: str | SymbolRefAttr,
         args: Sequence[ArgAttr],
+        num_results: int = 0,
     ):
         if isinstance(callee, str):
             callee = SymbolRefAttr(callee)
-        super().__init__(
-            properties={
-                "sym_name": StringAttr(sym_name),
-                "callee": callee,
-                "args": ArrayAttr(args),
-            }
-        )
+        properties: dict[str, Attribute] = {
+            "sym_name": StringAttr(sym_name),
+            "callee": callee,
+            "args": ArrayAttr(args),
+        }
+        if num_results:
+            properties["num_results"] = IntegerAttr(num_results, 64)
+        super().__init__(properties=properties)
+
+    @property
+    def result_count(self) -> int:
+        return self.num_results.value.data if self.num_results is not None else 0
 
     def verify_(self) -> None:
         callee = self.callee.root_reference.data
         if not callee:
             raise VerifyException("cpu.packed_func: wrapped symbol must not be empty")
+        if not 0 <= self.result_count <= len(self.args):
+            raise VerifyException(
+                f"cpu.packed_func: returns {self.result_count} of "
+                f"{len(self.args)} arguments"
+            )
         if callee == self.sym_name.data:
             raise VerifyException(f"cpu.packed_func: @{callee} cannot wrap itself")
         self._verify_args()

@@ -1,26 +1,41 @@
-"""Compiled functions callable from Python with numpy arrays.
+"""Compiled functions callable from Python with numpy arrays (or any DLPack producer).
 
-A `PackedFunction` allocates the outputs of a graph function (destination
-passing at the ABI) from the symbolic result types and the shape variables
-the inputs bind, passes everything as DLTensors without copying, and turns a
-non-zero return code into an `XunityError` carrying the native message.
+A graph function `f` has two packed entry points (docs/abi.md):
+`__tvm_ffi_f` takes the inputs and returns runtime-allocated results, which
+`exe["f"](x)` turns into numpy arrays owning that memory; `__tvm_ffi_f_out`
+takes inputs then outputs (`exe["f"].call_packed(x, out)`).  Arguments go
+over as the DLTensors their own `__dlpack__` exports, without copying; a
+non-zero return code becomes an `XunityError` carrying the native message.
+Calls release the GIL (ctypes) and may run concurrently: argument arrays
+are per thread.
 """
 
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
 from xdsl.ir import Attribute
 
 from xunity.dialects.graph.types import TensorType
-from xunity.runtime.dlpack import PackedArgs, PackedCFunc, TVMFFIAny
-from xunity.symbolic import SymExpr
+from xunity.runtime.dlpack import (
+    ArgumentSlots,
+    ObjectCall,
+    ObjectFunc,
+    PackedCFunc,
+    result_to_numpy,
+)
+
+DESTINATION_SUFFIX = "_out"
+"""`__tvm_ffi_<name>_out`: a graph function's destination-passing entry."""
+
+if TYPE_CHECKING:
+    from xunity.runtime.profiling import Profile, ProfileCounters
 
 
 class XunityError(RuntimeError):
@@ -47,78 +62,81 @@ class Signature:
     inputs: tuple[TensorType, ...]
     outputs: tuple[TensorType, ...]
 
-    def bind(self, arrays: Sequence[object]) -> dict[str, int] | None:
-        """Shape variables from the inputs' whole-dim occurrences; None if unusable."""
-        env: dict[str, int] = {}
-        for tensor, array in zip(self.inputs, arrays, strict=False):
-            if not isinstance(array, np.ndarray) or array.ndim != tensor.rank:
-                return None
-            for dim, size in zip(tensor.shape, array.shape, strict=True):
-                names = dim.free_vars()
-                if len(names) == 1 and dim == SymExpr.of(next(iter(names))):
-                    env.setdefault(next(iter(names)), size)
-        return env
 
-    def output_shapes(self, env: Mapping[str, int]) -> list[tuple[int, ...]]:
-        return [tuple(d.evaluate(env) for d in t.shape) for t in self.outputs]
+@dataclass(frozen=True)
+class RuntimeCalls:
+    """The runtime functions the Python side calls, from one module."""
+
+    last_error: Callable[[], bytes | None]
+    incref: ObjectCall
+    decref: ObjectCall
+
+    @staticmethod
+    def of(table: SymbolTable) -> RuntimeCalls:
+        return RuntimeCalls(
+            ctypes.CFUNCTYPE(ctypes.c_char_p)(table.address("XUGetLastError")),
+            ObjectFunc(table.address("XUObjectIncRef")),
+            ObjectFunc(table.address("XUObjectDecRef")),
+        )
 
 
 class PackedFunction:
-    """A `__tvm_ffi_<name>` entry point of a compiled module."""
+    """The packed entry points of one compiled function."""
 
     def __init__(
         self,
         name: str,
-        address: int,
+        table: SymbolTable,
         signature: Signature | None,
-        last_error: Callable[[], bytes | None],
-        owner: object,
+        runtime: RuntimeCalls,
     ):
         self.name = name
-        self._owner = owner
+        self._owner = table
         """Keeps the JIT engine, and so this function's code, alive."""
         self.signature = signature
-        self._fn = PackedCFunc(address)
-        self._last_error = last_error
+        self._runtime = runtime
+        self._fn = PackedCFunc(table.address(f"__tvm_ffi_{name}"))
+        self._destination = self._fn
+        self._slots = ArgumentSlots()
+        self._unsupported: TypeError | None = None
+        if signature is not None:
+            symbol = f"__tvm_ffi_{name}{DESTINATION_SUFFIX}"
+            self._destination = PackedCFunc(table.address(symbol))
+            try:
+                for tensor in signature.outputs:
+                    numpy_dtype(tensor.element_type)
+            except TypeError as error:
+                self._unsupported = error
 
     def call_packed(self, *args: object) -> None:
         """Call with every tensor given explicitly (inputs, then outputs)."""
-        packed = PackedArgs(args)
-        result = TVMFFIAny()
-        code = self._fn(None, packed.array, packed.count, ctypes.byref(result))
-        if code != 0:
-            message = self._last_error()
-            raise XunityError(message.decode() if message else f"{self.name} failed")
+        self._invoke(self._destination, args)
 
     def __call__(self, *inputs: object) -> np.ndarray | tuple[np.ndarray, ...]:
-        """Graph functions: inputs in, freshly allocated outputs back."""
+        """Graph functions: inputs in, runtime-allocated outputs back."""
         if self.signature is None:
             raise TypeError(
                 f"{self.name} is a kernel: use call_packed(inputs..., outputs...)"
             )
-        arrays = [_as_array(x) for x in inputs]
-        env = (
-            self.signature.bind(arrays)
-            if len(arrays) == len(self.signature.inputs)
-            else None
+        if self._unsupported is not None:
+            raise TypeError(f"{self.name}: {self._unsupported}")
+        type_index, value = self._invoke(self._fn, inputs)
+        arrays = result_to_numpy(
+            type_index, value, self._runtime.incref, self._runtime.decref
         )
-        outputs = []
-        for index, tensor in enumerate(self.signature.outputs):
-            dtype = numpy_dtype(tensor.element_type)
-            if env is None:
-                # The native checks will reject the inputs before touching this.
-                outputs.append(np.empty((0,) * tensor.rank, dtype))
-                continue
-            shape = self.signature.output_shapes(env)[index]
-            outputs.append(np.empty(shape, dtype))
-        self.call_packed(*arrays, *outputs)
-        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+        assert arrays is not None, f"{self.name} returned FFI type {type_index}"
+        return arrays
 
-
-def _as_array(value: object) -> object:
-    if isinstance(value, np.ndarray) or not hasattr(value, "__dlpack__"):
-        return value
-    return np.from_dlpack(value)  # type: ignore[arg-type]  # zero-copy, e.g. torch
+    def _invoke(self, fn: Any, args: tuple[object, ...]) -> tuple[int, int]:
+        """Call `fn` with `args`; the result's (type index, value)."""
+        slots = self._slots.get(len(args))
+        keep: list[object] = []  # the DLPack exports, alive until the call ends
+        slots.fill(args, keep)
+        if fn(None, slots.args, slots.num_args, slots.result) != 0:
+            message = self._runtime.last_error()
+            raise XunityError(message.decode() if message else f"{self.name} failed")
+        words, at = slots.words, slots.result_word
+        return words[at] & 0xFFFFFFFF, words[at + 1]
 
 
 class SymbolTable(Protocol):
@@ -139,11 +157,10 @@ class Executable:
         self.engine = engine
         self.llvm_ir = llvm_ir
         """The program's LLVM IR (without the runtime), for export_library."""
-        last_error = ctypes.CFUNCTYPE(ctypes.c_char_p)(engine.address("XUGetLastError"))
+        self._counters: ProfileCounters | None = None
+        runtime = RuntimeCalls.of(engine)
         self._functions = {
-            name: PackedFunction(
-                name, engine.address(f"__tvm_ffi_{name}"), sig, last_error, engine
-            )
+            name: PackedFunction(name, engine, sig, runtime)
             for name, sig in functions.items()
         }
 
@@ -159,6 +176,29 @@ class Executable:
     @property
     def function_names(self) -> list[str]:
         return sorted(self._functions)
+
+    def profile(self) -> Profile:
+        """Per-kernel timings of the calls since the last `reset_profile()`.
+
+        Needs a module compiled with `xunity.compile(..., profile=True)`.
+        """
+        return self._profile_counters().read()
+
+    def reset_profile(self) -> None:
+        self._profile_counters().reset()
+
+    def _profile_counters(self) -> ProfileCounters:
+        from xunity.runtime.profiling import ProfileCounters
+
+        if self._counters is None:
+            try:
+                self._counters = ProfileCounters(self.engine)
+            except KeyError:
+                raise ValueError(
+                    "this module was compiled without profiling; "
+                    "use xunity.compile(..., profile=True)"
+                ) from None
+        return self._counters
 
     def export_library(
         self, path: str | PathLike[str], compiler: str | None = None

@@ -11,7 +11,9 @@ linked by the system C compiler:
 allocator) even when another xunity library in the process exports the same
 names.  The description is `const char* XUModuleMetadata(void)` (also the
 global `__xunity_metadata`); `load_module` dlopens a library with ctypes and
-rebuilds an `Executable` from it.  docs/abi.md describes the ABI for C hosts.
+rebuilds an `Executable` from it.  Objects a library returns (tensors, arrays)
+are freed by that library's runtime: never `dlclose` it.  docs/abi.md
+describes the ABI for C hosts.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from xunity.backends.llvm.packed import dlpack_dtype
 from xunity.backends.llvm.runtime import standalone_runtime_ir
 from xunity.context import make_context
 from xunity.dialects.graph.types import TensorType
-from xunity.runtime.executable import Executable, Signature
+from xunity.runtime.executable import DESTINATION_SUFFIX, Executable, Signature
 
 METADATA_SYMBOL = "__xunity_metadata"
 METADATA_ACCESSOR = "XUModuleMetadata"
 METADATA_FORMAT = "xunity.module"
-METADATA_VERSION = 1
+METADATA_VERSION = 2
+"""2: graph functions return their results (`symbol`) and have a
+destination-passing entry (`destination_symbol`); 1 took outputs only."""
 
 INCLUDE_DIR = Path(__file__).parent / "include"
 """Where xunity_runtime.h, the C header of exported libraries, is installed."""
@@ -76,6 +80,7 @@ def _function_metadata(name: str, signature: Signature | None) -> dict[str, Any]
         return {**entry, "kind": "kernel"}
     return {
         **entry,
+        "destination_symbol": f"__tvm_ffi_{name}{DESTINATION_SUFFIX}",
         "kind": "graph",
         "inputs": [_tensor_metadata(t) for t in signature.inputs],
         "outputs": [_tensor_metadata(t) for t in signature.outputs],

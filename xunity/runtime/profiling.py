@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
+from xunity.runtime.executable import SymbolTable
 from xunity.transforms.cpu_profile_kernels import COUNTERS_ACCESSOR, NAMES_ACCESSOR
 
 
@@ -45,8 +46,8 @@ class Profile:
 class ProfileCounters:
     """The counters of one compiled module (JIT engine or loaded library)."""
 
-    def __init__(self, address_of: object):
-        lookup = address_of.address
+    def __init__(self, symbols: SymbolTable):
+        lookup = symbols.address
         counters = ctypes.CFUNCTYPE(ctypes.c_void_p)(lookup(COUNTERS_ACCESSOR))()
         names = ctypes.CFUNCTYPE(ctypes.c_char_p)(lookup(NAMES_ACCESSOR))()
         self.kernels = [n for n in (names or b"").decode().split("\n") if n]

@@ -52,7 +52,9 @@ def _check(path: Path) -> int:
     return 0
 
 
-def _run(path: Path, function: str | None, bindings: str, repeat: int) -> int:
+def _run(
+    path: Path, function: str | None, bindings: str, repeat: int, profile: bool
+) -> int:
     text = path.read_text()
     module = parse_module(make_context(), text, str(path))
     graph_functions = signatures(module)
@@ -68,12 +70,14 @@ def _run(path: Path, function: str | None, bindings: str, repeat: int) -> int:
     }
     inputs = [_random(rng, t, env) for t in graph_functions[name].inputs]
     start = time.perf_counter()
-    exe = compile_program(text, params=params)
+    exe = compile_program(text, params=params, profile=profile)
     compile_s = time.perf_counter() - start
     start = time.perf_counter()
-    compile_program(text, params=params)
+    compile_program(text, params=params, profile=profile)
     cached_s = time.perf_counter() - start
     outputs = exe[name](*inputs)
+    if profile:
+        exe.reset_profile()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -94,6 +98,9 @@ def _run(path: Path, function: str | None, bindings: str, repeat: int) -> int:
         "when compiled again (object cache)"
     )
     print(f"run: median {np.median(times) * 1e3:.3f} ms over {repeat} calls")
+    if profile:
+        print(f"kernels over the {repeat} timed calls:")
+        print(exe.profile())
     return 0
 
 
@@ -125,11 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--function", help="graph function to run (default: the first)")
     run.add_argument("--bind", default="", help="shape variables, e.g. n=128,b=1")
     run.add_argument("--repeat", type=int, default=20, help="timed calls")
+    run.add_argument(
+        "--profile", action="store_true", help="print a per-kernel timing table"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             return _check(args.file)
-        return _run(args.file, args.function, args.bind, args.repeat)
+        return _run(args.file, args.function, args.bind, args.repeat, args.profile)
     except (ParseError, DiagnosticException, OSError, ValueError, KeyError) as error:
         print(f"xunity: error: {error}", file=sys.stderr)
         return 1

@@ -6,8 +6,17 @@ Runs after `graph-legalize` and `convert-tir-to-cpu`.  A graph function
 
 becomes `@main_impl(%n: i64, %a: !llvm.ptr, ..., %out0: !llvm.ptr)` —
 destination passing: shape variables (sorted), input data, output data —
-plus `cpu.packed_func @main wraps @main_impl` describing every tensor
-argument, from which the back end generates the checked tvm-ffi entry point.
+plus two `cpu.packed_func`s describing every tensor, from which the back end
+generates the checked tvm-ffi entry points:
+
+    cpu.packed_func @main wraps @main_impl args = [#cpu.arg<"a", ...>, ...,
+                                                   #cpu.arg<"out0", ...>] returns 1
+    cpu.packed_func @main_out wraps @main_impl args = [#cpu.arg<"a", ...>, ...,
+                                                       #cpu.arg<"out0", ...>]
+
+`@main` takes the inputs and allocates and returns the results (its last
+`returns` arguments; see backends/llvm/packed.py); `@main_out` takes the
+inputs then caller-allocated outputs.
 Inside, each `graph.call_tir` calls its kernel with the shape variables and
 data pointers; results that are returned are computed straight into the
 output buffers; the other intermediates live in one arena laid out at compile
@@ -46,6 +55,8 @@ from xunity.transforms.memory_plan import Buffer, plan_memory
 from xunity.transforms.sym_values import SymValues
 
 ALIGN_BYTES = 64
+DESTINATION_SUFFIX = "_out"
+"""`<name>_out`: the destination-passing entry of graph function `<name>`."""
 
 
 def element_bytes(element_type: Attribute) -> int:
@@ -125,7 +136,7 @@ class _EntryBuilder:
     arena: SSAValue | None = None
     constants: int = 0
 
-    def build(self) -> tuple[func.FuncOp, PackedFuncOp]:
+    def build(self) -> tuple[func.FuncOp, PackedFuncOp, PackedFuncOp]:
         name = self.graph_func.sym_name.data
         inputs = [
             _tensor(t, f"@{name} argument")
@@ -175,15 +186,21 @@ class _EntryBuilder:
             Region(entry),
             visibility="private",
         )
-        packed_args = [
+        in_args = [
             ArgAttr(n, t.element_type, t.dims)
-            for n, t in zip(
-                arg_names + [f"out{i}" for i in range(len(outputs))],
-                inputs + outputs,
-                strict=True,
-            )
+            for n, t in zip(arg_names, inputs, strict=True)
         ]
-        return impl, PackedFuncOp(name, f"{name}_impl", packed_args)
+
+        result_args = [
+            ArgAttr(f"out{i}", t.element_type, t.dims) for i, t in enumerate(outputs)
+        ]
+        returning = PackedFuncOp(
+            name, impl.sym_name.data, in_args + result_args, num_results=len(outputs)
+        )
+        destination = PackedFuncOp(
+            name + DESTINATION_SUFFIX, impl.sym_name.data, in_args + result_args
+        )
+        return impl, returning, destination
 
     def _emit(self, op: Operation) -> Operation:
         self.builder.insert(op)
@@ -303,6 +320,22 @@ def _all_shape_vars_whole(tensors: list[TensorType]) -> bool:
     return set(shape_vars_of(tensors)) <= whole
 
 
+def _check_destination_names(module: ModuleOp, graph_funcs: list[Operation]) -> None:
+    """`<name>_out` must not name another function of the module."""
+    taken = {
+        f.sym_name.data for f in module.ops if isinstance(f, func.FuncOp | PackedFuncOp)
+    }
+    for graph_func in graph_funcs:
+        assert isinstance(graph_func, func.FuncOp)
+        name = graph_func.sym_name.data + DESTINATION_SUFFIX
+        if name in taken:
+            raise PassFailedException(
+                f"convert-graph-to-cpu: @{graph_func.sym_name.data} needs the "
+                f"symbol @{name} for its destination-passing entry, but the "
+                "module already defines it"
+            )
+
+
 def _kernel_packed_funcs(
     module: ModuleOp, kernels: dict[str, func.FuncOp]
 ) -> list[PackedFuncOp]:
@@ -351,12 +384,14 @@ class ConvertGraphToCpuPass(ModulePass):
                     "convert-tir-to-cpu first"
                 )
         packed = _kernel_packed_funcs(op, kernels)
-        for graph_func in [f for f in op.ops if is_graph_function(f)]:
+        graph_funcs = [f for f in op.ops if is_graph_function(f)]
+        _check_destination_names(op, graph_funcs)
+        for graph_func in graph_funcs:
             assert isinstance(graph_func, func.FuncOp)
-            impl, entry = _EntryBuilder(op, graph_func, kernels).build()
+            ops = _EntryBuilder(op, graph_func, kernels).build()
             graph_func.detach()
             graph_func.erase()
-            op.body.block.add_ops([impl, entry])
+            op.body.block.add_ops(ops)
         for name, kernel in kernels.items():
             kernel.sym_name = StringAttr(f"{name}_impl")
         op.body.block.add_ops(packed)

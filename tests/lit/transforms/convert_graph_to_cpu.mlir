@@ -2,8 +2,9 @@
 
 // Intermediates live in one arena taken from XUAlloc at entry (its size
 // rounded up to 64 bytes) and freed before returning; the last result is
-// written straight into the output buffer; the packed entry describes every
-// tensor.
+// written straight into the output buffer.  Two packed entries describe every
+// tensor: @main returns its results (the last `returns` arguments), @main_out takes
+// them from the caller.
 // CHECK-LABEL: func.func private @main_impl(%n: i64, %a: !llvm.ptr, %b: !llvm.ptr, %out0: !llvm.ptr)
 // CHECK-NEXT: %[[ALIGN:.*]] = arith.constant 64 : i64
 // CHECK-NEXT: %[[ROW:.*]] = arith.constant 32 : i64
@@ -15,7 +16,8 @@
 // CHECK-NEXT: func.call @graph_exp_1_impl(%n, %arena, %out0)
 // CHECK-NEXT: cpu.runtime_call "XUFree"(%arena)
 // CHECK-NEXT: func.return
-// CHECK: cpu.packed_func @main wraps @main_impl args = [#cpu.arg<"a", f32, [n, 8]>, #cpu.arg<"b", f32, [8]>, #cpu.arg<"out0", f32, [n, 8]>]
+// CHECK: cpu.packed_func @main wraps @main_impl args = [#cpu.arg<"a", f32, [n, 8]>, #cpu.arg<"b", f32, [8]>, #cpu.arg<"out0", f32, [n, 8]>] returns 1
+// CHECK-NEXT: cpu.packed_func @main_out wraps @main_impl args = [#cpu.arg<"a", f32, [n, 8]>, #cpu.arg<"b", f32, [8]>, #cpu.arg<"out0", f32, [n, 8]>]
 // CHECK: cpu.packed_func @graph_add_0 wraps @graph_add_0_impl
 func.func @main(%a: !graph.tensor<[n, 8], f32>, %b: !graph.tensor<[8], f32>) -> !graph.tensor<[n, 8], f32> {
   %c = graph.add %a, %b : !graph.tensor<[n, 8], f32>, !graph.tensor<[8], f32> -> !graph.tensor<[n, 8], f32>

@@ -21,3 +21,13 @@ func.func @unbound_weight() -> !graph.tensor<[2], f32> {
   %w = graph.weight "w" : !graph.tensor<[2], f32>
   func.return %w : !graph.tensor<[2], f32>
 }
+
+// -----
+
+// CHECK: convert-graph-to-cpu: @f needs the symbol @f_out for its destination-passing entry, but the module already defines it
+func.func @f(%x: !graph.tensor<[n], f32>) -> !graph.tensor<[n], f32> {
+  func.return %x : !graph.tensor<[n], f32>
+}
+func.func @f_out(%x: !graph.tensor<[n], f32>) -> !graph.tensor<[n], f32> {
+  func.return %x : !graph.tensor<[n], f32>
+}

@@ -46,6 +46,7 @@ def packed_signatures(module: ModuleOp) -> list[PackedSignature]:
             op.sym_name.data,
             op.callee.root_reference.data,
             tuple(PackedArg(a.arg_name.data, a.element_type, a.shape) for a in op.args),
+            op.result_count,
         )
         for op in module.ops
         if isinstance(op, PackedFuncOp)

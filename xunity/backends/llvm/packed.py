@@ -16,21 +16,47 @@ occurrence), then compact strides — and on the first failure formats a
 message like `main: argument 2 (w): expected shape [1024, n] where n = 5,
 got [1024, 7]` into the runtime's error buffer (`XUGetLastError`), raises it
 as a ValueError through `TVMFFIErrorSetRaisedFromCStr` when tvm-ffi is loaded
-(found with dlsym), and returns -1.  Only then does
-it call the wrapped function with the shape variables (sorted by name) and
-each tensor's data pointer (plus byte_offset).
+(found with dlsym), and returns -1.
+
+The last `num_results` arguments (`cpu.packed_func ... returns N`) are
+results: the caller does not pass them.  The
+wrapper allocates each with `XUTensorCreate` (its shape evaluated from the
+bound shape variables), calls the wrapped function, and returns the one
+result as a `kTVMFFITensor` object, or several as a `kTVMFFIArray` of them,
+in `*result` (the caller owns that reference).  When an allocation fails it
+releases what it made and returns -1 with a message.  Other arguments are
+inputs (or, in destination passing, caller-allocated outputs).
+
+Only then does it call the wrapped function with the shape variables (sorted
+by name) and each tensor's data pointer (plus byte_offset).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from llvmlite import ir
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
 from xdsl.ir import Attribute
 
-from xunity.backends.llvm.runtime import ERROR_BUFFER_SIZE, declare_runtime, libc
+from xunity.backends.llvm.runtime import (
+    ANY_BYTES,
+    DL_CPU,
+    DLTENSOR_BYTE_OFFSET,
+    DLTENSOR_DATA,
+    DLTENSOR_DEVICE,
+    DLTENSOR_DTYPE,
+    DLTENSOR_NDIM,
+    DLTENSOR_SHAPE,
+    DLTENSOR_STRIDES,
+    ERROR_BUFFER_SIZE,
+    TENSOR_DLTENSOR,
+    TYPE_ARRAY,
+    TYPE_TENSOR,
+    declare_runtime,
+    libc,
+)
 from xunity.symbolic import SymExpr, Var
 
 _I8, _I16, _I32, _I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
@@ -38,12 +64,9 @@ _PTR = _I8.as_pointer()
 
 TVM_FFI_DLTENSOR_PTR = 7
 TVM_FFI_SET_RAISED = "TVMFFIErrorSetRaisedFromCStr"
-TVM_FFI_TENSOR = 70
-TVM_FFI_OBJECT_HEADER_BYTES = 24
-DL_CPU = 1
-ANY_BYTES = 16
-DLTENSOR_DATA, DLTENSOR_DEVICE, DLTENSOR_NDIM, DLTENSOR_DTYPE = 0, 8, 16, 20
-DLTENSOR_SHAPE, DLTENSOR_STRIDES, DLTENSOR_BYTE_OFFSET = 24, 32, 40
+TVM_FFI_TENSOR = TYPE_TENSOR
+TVM_FFI_OBJECT_HEADER_BYTES = TENSOR_DLTENSOR
+"""Names the arguments a packed function allocates and returns (see above)."""
 
 
 def dlpack_dtype(element_type: Attribute) -> tuple[int, int, str]:
@@ -80,6 +103,18 @@ class PackedSignature:
     name: str
     callee: str
     args: tuple[PackedArg, ...]
+    num_results: int = 0
+    """The last `num_results` args are allocated and returned by the wrapper."""
+
+    @property
+    def inputs(self) -> tuple[PackedArg, ...]:
+        """The tensors the caller passes."""
+        return self.args[: len(self.args) - self.num_results]
+
+    @property
+    def results(self) -> tuple[PackedArg, ...]:
+        """The tensors the wrapper allocates and returns."""
+        return self.args[len(self.args) - self.num_results :]
 
     @property
     def shape_vars(self) -> list[str]:
@@ -92,7 +127,7 @@ class PackedSignature:
     def binding_sites(self) -> dict[str, tuple[int, int]]:
         """Where each shape variable is read: its first whole-dim occurrence."""
         sites: dict[str, tuple[int, int]] = {}
-        for index, arg in enumerate(self.args):
+        for index, arg in enumerate(self.inputs):
             for axis, dim in enumerate(arg.shape):
                 for var in dim.free_vars():
                     if dim == SymExpr.of(var):
@@ -141,13 +176,19 @@ class _WrapperBuilder:
         return self.b.load(self.b.bitcast(address, value_type.as_pointer()))
 
     def _fail_unless(
-        self, condition: ir.Value, fmt: str, values: Sequence[ir.Value]
+        self,
+        condition: ir.Value,
+        fmt: str,
+        values: Sequence[ir.Value],
+        cleanup: Callable[[], None] | None = None,
     ) -> None:
-        """If `condition` is false: format the message, return -1."""
+        """If `condition` is false: run `cleanup`, format the message, return -1."""
         error = self.fn.append_basic_block("error")
         ok = self.fn.append_basic_block("ok")
         self.b.cbranch(condition, ok, error)
         self.b.position_at_end(error)
+        if cleanup is not None:
+            cleanup()
         buffer = self.b.call(declare_runtime(self.module, "XUErrorBuffer"), [])
         self.b.call(
             libc(self.module, "snprintf"),
@@ -195,13 +236,15 @@ class _WrapperBuilder:
         return self.b.bitcast(variable, _PTR)
 
     def _prefix(self, index: int) -> str:
-        arg = self.sig.args[index]
+        arg = self.sig.inputs[index]
         return f"{self.sig.name}: argument {index} ({arg.name})"
 
     # ----------------------------------------------------------- checks
     def build(self) -> None:
         b, sig = self.b, self.sig
-        count = len(sig.args)
+        inputs = sig.inputs
+        count = len(inputs)
+        values_at = sig.binding_sites()
         self._fail_unless(
             b.icmp_signed("==", self.fn.args[2], _I32(count)),
             f"{sig.name}: expected {count} arguments, got %d",
@@ -211,12 +254,10 @@ class _WrapperBuilder:
         shapes = [self._field(t, DLTENSOR_SHAPE, _I64.as_pointer()) for t in tensors]
         dims = [
             [b.load(b.gep(shape, [_I64(axis)])) for axis in range(len(arg.shape))]
-            for shape, arg in zip(shapes, sig.args, strict=True)
+            for shape, arg in zip(shapes, inputs, strict=True)
         ]
-        values = {
-            var: dims[index][axis] for var, (index, axis) in sig.binding_sites().items()
-        }
-        for index, arg in enumerate(sig.args):
+        values = {var: dims[index][axis] for var, (index, axis) in values_at.items()}
+        for index, arg in enumerate(inputs):
             self._check_shape(index, arg, dims[index], values)
         for index, tensor in enumerate(tensors):
             self._check_strides(index, tensor, dims[index])
@@ -225,12 +266,82 @@ class _WrapperBuilder:
             base = self._field(tensor, DLTENSOR_DATA, _PTR)
             offset = self._field(tensor, DLTENSOR_BYTE_OFFSET, _I64)
             data.append(b.gep(base, [offset]))
+        # Everything is allocated before the call: a failure wastes no work.
+        objects: list[ir.Value] = []
+        for index, arg in enumerate(sig.results):
+            objects.append(self._new_result(index, arg, values, list(objects)))
+        for obj in objects:
+            tensor = b.gep(obj, [_I64(TVM_FFI_OBJECT_HEADER_BYTES)])
+            data.append(self._field(tensor, DLTENSOR_DATA, _PTR))
+        returned = self._package(objects) if objects else None
         b.call(self.callee, [values[v] for v in sig.shape_vars] + data)
+        if returned is not None:
+            self._store_result(*returned)
         b.ret(_I32(0))
+
+    def _new_result(
+        self,
+        index: int,
+        arg: PackedArg,
+        values: dict[str, ir.Value],
+        earlier: list[ir.Value],
+    ) -> ir.Value:
+        """A fresh tensor object for result `index`; on failure, release `earlier`."""
+        b = self.b
+        rank = len(arg.shape)
+        with b.goto_entry_block():
+            shape = b.alloca(_I64, size=_I32(max(rank, 1)), name=f"shape{index}")
+        dims = [self._evaluate(dim, values) for dim in arg.shape]
+        for axis, dim in enumerate(dims):
+            b.store(dim, b.gep(shape, [_I64(axis)]))
+        code, bits, dtype_name = dlpack_dtype(arg.element_type)
+        dtype = _I32(code | (bits << 8) | (1 << 16))
+        create = declare_runtime(self.module, "XUTensorCreate")
+        obj = b.call(create, [_I32(rank), shape, dtype])
+        text, bound = self._shape_message(arg, values)
+        self._fail_unless(
+            b.icmp_unsigned("!=", obj, ir.Constant(_PTR, None)),
+            f"{self.sig.name}: cannot allocate result {index}: {dtype_name} {text}",
+            bound,
+            cleanup=lambda: self._release(earlier),
+        )
+        return obj
+
+    def _release(self, objects: Sequence[ir.Value]) -> None:
+        decref = declare_runtime(self.module, "XUObjectDecRef")
+        for obj in objects:
+            self.b.call(decref, [obj])
+
+    def _package(self, objects: list[ir.Value]) -> tuple[int, ir.Value]:
+        """(type index, object) to return: the one tensor, or an array of them."""
+        b = self.b
+        if len(objects) == 1:
+            return TVM_FFI_TENSOR, objects[0]
+        with b.goto_entry_block():
+            items = b.alloca(_PTR, size=_I32(len(objects)), name="results")
+        for index, obj in enumerate(objects):
+            b.store(obj, b.gep(items, [_I64(index)]))
+        create = declare_runtime(self.module, "XUArrayCreate")
+        array = b.call(create, [_I64(len(objects)), items])
+        self._fail_unless(
+            b.icmp_unsigned("!=", array, ir.Constant(_PTR, None)),
+            f"{self.sig.name}: cannot allocate the array of {len(objects)} results",
+            [],
+            cleanup=lambda: self._release(objects),
+        )
+        return TYPE_ARRAY, array
+
+    def _store_result(self, type_index: int, value: ir.Value) -> None:
+        """*result = value, as an FFI object of `type_index`."""
+        b = self.b
+        result = self.fn.args[3]
+        b.store(_I32(type_index), b.bitcast(result, _I32.as_pointer()))
+        b.store(_I32(0), b.bitcast(b.gep(result, [_I64(4)]), _I32.as_pointer()))
+        b.store(value, b.bitcast(b.gep(result, [_I64(8)]), _PTR.as_pointer()))
 
     def _tensor(self, index: int) -> ir.Value:
         """Validate argument `index` up to its dtype; returns its DLTensor*."""
-        b, arg = self.b, self.sig.args[index]
+        b, arg = self.b, self.sig.inputs[index]
         prefix = self._prefix(index)
         any_base = b.gep(self.fn.args[1], [_I64(index * ANY_BYTES)])
         type_index = self._field(any_base, 0, _I32)
@@ -291,17 +402,23 @@ class _WrapperBuilder:
         for dim, actual in zip(arg.shape, dims, strict=True):
             expected = self._evaluate(dim, values)
             ok = b.and_(ok, b.icmp_signed("==", actual, expected))
+        shape, bound = self._shape_message(arg, values)
+        got = "[" + ", ".join("%lld" for _ in dims) + "]"
+        self._fail_unless(
+            ok,
+            f"{self._prefix(index)}: expected shape {shape}, got {got}",
+            bound + dims,
+        )
+
+    def _shape_message(
+        self, arg: PackedArg, values: dict[str, ir.Value]
+    ) -> tuple[str, list[ir.Value]]:
+        """`[n, 4] where n = %lld` and the values its placeholders print."""
         variables = sorted(set().union(*(d.free_vars() for d in arg.shape)))
         where = ""
         if variables:
             where = " where " + ", ".join(f"{v} = %lld" for v in variables)
-        got = "[" + ", ".join("%lld" for _ in dims) + "]"
-        expected = f"expected shape {arg.shape_text()}{where}"
-        self._fail_unless(
-            ok,
-            f"{self._prefix(index)}: {expected}, got {got}",
-            [values[v] for v in variables] + dims,
-        )
+        return arg.shape_text() + where, [values[v] for v in variables]
 
     def _evaluate(self, expr: SymExpr, values: dict[str, ir.Value]) -> ir.Value:
         """An i64 value of `expr` from the bound shape variables."""
@@ -338,11 +455,17 @@ class _WrapperBuilder:
     def _check_strides(
         self, index: int, tensor: ir.Value, dims: list[ir.Value]
     ) -> None:
-        """Null strides, or row-major compact ones (size-1 dims may have any stride)."""
+        """Null strides, or row-major compact ones (size-1 dims may have any stride).
+
+        A tensor with no elements has no layout to check (numpy exports its
+        strides as 0).
+        """
         b = self.b
         strides = self._field(tensor, DLTENSOR_STRIDES, _I64.as_pointer())
-        is_null = b.icmp_unsigned("==", strides, ir.Constant(_I64.as_pointer(), None))
-        with b.if_then(b.not_(is_null)):
+        skip = b.icmp_unsigned("==", strides, ir.Constant(_I64.as_pointer(), None))
+        for dim in dims:
+            skip = b.or_(skip, b.icmp_signed("==", dim, _I64(0)))
+        with b.if_then(b.not_(skip)):
             expected: ir.Value = _I64(1)
             for axis in reversed(range(len(dims))):
                 stride = b.load(b.gep(strides, [_I64(axis)]))

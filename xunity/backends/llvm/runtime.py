@@ -7,6 +7,12 @@
     void*       XUAlloc(int64_t nbytes, int64_t align)   64-byte aligned at least
     void        XUFree(void* ptr)
     void        XUCopy(void* dst, const void* src, int64_t nbytes)
+    void*       XUWorkspaceAlloc(int64_t nbytes, int64_t align)  per-thread arena, LIFO
+    void        XUWorkspaceFree(void* ptr)
+    void*       XUTensorCreate(int32_t ndim, const int64_t* shape, DLDataType dtype)
+    void*       XUArrayCreate(int64_t size, void* const* items)  takes the items
+    void        XUObjectIncRef(void* obj)                tvm-ffi reference counts
+    void        XUObjectDecRef(void* obj)
     void        XUSetLastError(const char* message)      this thread's message
     const char* XUGetLastError(void)                     this thread's message
     char*       XUErrorBuffer(void)                      where packed functions format
@@ -20,6 +26,19 @@
 Only libc is needed (memory, strings, pthreads, `syscall`), which both the JIT
 (process symbols) and a linked shared library provide.  Linux only: idle
 workers sleep on a futex.
+
+Returned values are tvm-ffi objects built here, so that tvm-ffi takes them
+for its own: `XUTensorCreate` makes a `kTVMFFITensor` (header, DLTensor,
+shape and strides, data: one 64-byte aligned block, freed by the object's
+deleter), `XUArrayCreate` a `kTVMFFIArray` of objects.  A tensor also embeds
+a DLPack `DLManagedTensorVersioned` over its data, whose deleter drops one
+reference: Python hands it to numpy (`np.from_dlpack`) without copying.  The
+deleters are this module's internal functions, so in the JIT they belong to
+the process runtime, which outlives every engine (and every returned array).
+
+The workspace: `XUWorkspaceAlloc` bumps a per-thread arena (pthread key,
+freed at thread exit), `XUWorkspaceFree` pops it (LIFO); requests that do
+not fit fall back to `XUAlloc` (see `add_workspace`).
 
 Error messages are per thread: a pthread key, created once (an atomic
 flag), holds a lazily allocated 1024-byte buffer per thread that `free` releases
@@ -65,6 +84,37 @@ from llvmlite import ir
 
 ERROR_BUFFER_SIZE = 1024
 MIN_ALIGN = 64
+WORKSPACE_BYTES = 1 << 20
+"""Smallest per-thread workspace arena (it grows when empty and too small)."""
+
+# DLPack's DLTensor, tvm-ffi's TVMFFIAny, and the objects the runtime makes
+# (byte offsets; tvm-ffi's c_api.h and object.h define the layouts).
+DL_CPU = 1
+DLTENSOR_DATA, DLTENSOR_DEVICE, DLTENSOR_NDIM, DLTENSOR_DTYPE = 0, 8, 16, 20
+DLTENSOR_SHAPE, DLTENSOR_STRIDES, DLTENSOR_BYTE_OFFSET = 24, 32, 40
+DLPACK_VERSION = 1
+"""DLManagedTensorVersioned.version as one little-endian i64: major 1, minor 0."""
+ANY_BYTES = 16
+TYPE_OBJECT_BEGIN = 64
+TYPE_TENSOR = 70
+TYPE_ARRAY = 71
+OBJECT_PREFIX_BYTES = 16
+"""Zeros in front of every object: where tvm-ffi allocators keep their header."""
+OBJECT_DELETER = 16
+"""TVMFFIObject: u64 combined_ref_count, i32 type_index, u32 pad, deleter."""
+COMBINED_REF_ONE = (1 << 32) | 1
+"""A new object: one strong and one weak reference (tvm-ffi's convention)."""
+DELETER_STRONG, DELETER_WEAK = 1, 2
+TENSOR_DLTENSOR = 24
+"""A tensor object: header, DLTensor, ..."""
+TENSOR_DLPACK = 72
+"""... a DLManagedTensorVersioned (80 bytes) owning one reference once handed out ..."""
+TENSOR_SHAPE = 152
+"""... then shape[ndim] and strides[ndim]; the data starts at the next 64-byte
+boundary of the block."""
+ARRAY_DATA, ARRAY_SIZE, ARRAY_ITEMS = 24, 32, 56
+"""An array object: header, TVMFFISeqCell {data, size, capacity, data_deleter},
+then the TVMFFIAny items (data points at them)."""
 MAX_THREADS = 64
 """Upper bound of XUSetNumThreads / XUNITY_NUM_THREADS (one mailbox each)."""
 NUM_THREADS_ENV = "XUNITY_NUM_THREADS"
@@ -136,6 +186,12 @@ RUNTIME_SIGNATURES: dict[str, tuple[ir.Type, list[ir.Type]]] = {
     "XUAlloc": (_PTR, [_I64, _I64]),
     "XUFree": (_VOID, [_PTR]),
     "XUCopy": (_VOID, [_PTR, _PTR, _I64]),
+    "XUWorkspaceAlloc": (_PTR, [_I64, _I64]),
+    "XUWorkspaceFree": (_VOID, [_PTR]),
+    "XUTensorCreate": (_PTR, [_I32, _I64.as_pointer(), _I32]),
+    "XUArrayCreate": (_PTR, [_I64, _PTR.as_pointer()]),
+    "XUObjectIncRef": (_VOID, [_PTR]),
+    "XUObjectDecRef": (_VOID, [_PTR]),
     "XUSetLastError": (_VOID, [_PTR]),
     "XUGetLastError": (_PTR, []),
     "XUErrorBuffer": (_PTR, []),
@@ -170,6 +226,7 @@ class _RuntimeModule:
         self.module = ir.Module(name="xunity_runtime")
         self.module.triple = triple
         self.module.data_layout = data_layout
+        self._loops: dict[str, tuple[ir.Value, ir.Block, ir.Block]] = {}
 
     # ---------------------------------------------------------------- helpers
     def global_var(self, name: str, type: ir.Type, align: int = 0) -> ir.GlobalVariable:
@@ -238,18 +295,375 @@ class _RuntimeModule:
         b.call(self.libc("memcpy"), list(fn.args))
         b.ret_void()
 
-    # ---------------------------------------------------------------- errors
-    def add_errors(self) -> None:
-        """Per-thread error buffers behind a pthread key created exactly once."""
-        buffer_type = ir.ArrayType(_I8, ERROR_BUFFER_SIZE)
-        fallback = self.global_var("xu_error_fallback", buffer_type)
-        state = self.global_var(
-            "xu_error_key_state", _I32
-        )  # 0 new, 1 busy, 2 ok, 3 failed
-        key = self.global_var("xu_error_key", _I32)
+    def field(
+        self, b: ir.IRBuilder, base: ir.Value, offset: int | ir.Value, type: ir.Type
+    ) -> ir.Value:
+        """A typed pointer to `base + offset` bytes."""
+        offset_value = _I64(offset) if isinstance(offset, int) else offset
+        return b.bitcast(b.gep(base, [offset_value]), type.as_pointer())
 
-        # i1 xu_error_key_ready(): create the key on first use.
-        ready, b = self.internal("xu_error_key_ready", _I1, [])
+    def counted_loop(
+        self, fn: ir.Function, b: ir.IRBuilder, count: ir.Value, name: str
+    ) -> tuple[ir.Value, ir.Block]:
+        """Positions `b` in the body of `for i in [0, count)`; returns i and the exit.
+
+        The caller emits the body, then `self.next_iteration(b, name)`.
+        """
+        index = b.alloca(_I64, name=f"{name}_i")
+        b.store(_I64(0), index)
+        head = fn.append_basic_block(f"{name}_head")
+        body = fn.append_basic_block(f"{name}_body")
+        done = fn.append_basic_block(f"{name}_done")
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.load(index)
+        b.cbranch(b.icmp_signed("<", i, count), body, done)
+        b.position_at_end(body)
+        self._loops[name] = (index, head, done)
+        return i, done
+
+    def next_iteration(self, b: ir.IRBuilder, name: str) -> None:
+        """Close the loop opened by `counted_loop`; `b` continues after it."""
+        index, head, done = self._loops.pop(name)
+        b.store(b.add(b.load(index), _I64(1)), index)
+        b.branch(head)
+        b.position_at_end(done)
+
+    # ---------------------------------------------------------------- objects
+    def add_objects(self) -> None:
+        """tvm-ffi objects: returned tensors and arrays, and their reference counts.
+
+        Every object is one XUAlloc block: OBJECT_PREFIX_BYTES of zeros (the
+        allocation header tvm-ffi and its Python binding may keep in front of
+        an object), then the object.  See TENSOR_* and ARRAY_* for the layouts.
+        """
+        null = ir.Constant(_PTR, None)
+        deleter_type = ir.FunctionType(_VOID, [_PTR, _I32])
+        alloc = declare_runtime(self.module, "XUAlloc")
+        free = declare_runtime(self.module, "XUFree")
+
+        fn, b = self.start("XUObjectIncRef")
+        with b.if_then(b.icmp_unsigned("!=", fn.args[0], null)):
+            count = b.bitcast(fn.args[0], _I64.as_pointer())
+            b.atomic_rmw("add", count, _I64(1), "monotonic")
+        b.ret_void()
+
+        # tvm-ffi's Object::DecRef: the strong count is the low half, the weak
+        # count the high half; the deleter is told which of them reached 0.
+        decref, b = self.start("XUObjectDecRef")
+        obj = decref.args[0]
+        names = ("live", "both", "strong", "weak", "done")
+        blocks = {n: decref.append_basic_block(n) for n in names}
+        b.cbranch(b.icmp_unsigned("==", obj, null), blocks["done"], blocks["live"])
+        b.position_at_end(blocks["live"])
+        count = b.bitcast(obj, _I64.as_pointer())
+        before = b.atomic_rmw("sub", count, _I64(1), "release")
+        deleter = b.load(self.field(b, obj, OBJECT_DELETER, deleter_type.as_pointer()))
+        last_strong = b.icmp_unsigned("==", b.and_(before, _I64(0xFFFFFFFF)), _I64(1))
+        both = b.icmp_unsigned("==", before, _I64(COMBINED_REF_ONE))
+        b.cbranch(both, blocks["both"], blocks["strong"])
+        b.position_at_end(blocks["both"])
+        b.fence("acquire")
+        b.call(deleter, [obj, _I32(DELETER_STRONG | DELETER_WEAK)])
+        b.ret_void()
+        b.position_at_end(blocks["strong"])
+        with b.if_then(last_strong):
+            b.fence("acquire")
+            b.call(deleter, [obj, _I32(DELETER_STRONG)])
+            weak_before = b.atomic_rmw("sub", count, _I64(1 << 32), "release")
+            b.cbranch(
+                b.icmp_unsigned("==", weak_before, _I64(1 << 32)),
+                blocks["weak"],
+                blocks["done"],
+            )
+            b.position_at_end(blocks["weak"])
+            b.fence("acquire")
+            b.call(deleter, [obj, _I32(DELETER_WEAK)])
+        b.branch(blocks["done"])
+        b.position_at_end(blocks["done"])
+        b.ret_void()
+
+        # Tensor and array storage is freed with the block, when no weak
+        # reference is left; an array's strong end releases its items.
+        tensor_deleter, b = self.internal("xu_tensor_deleter", _VOID, [_PTR, _I32])
+        obj, flags = tensor_deleter.args
+        with b.if_then(
+            b.icmp_unsigned("!=", b.and_(flags, _I32(DELETER_WEAK)), _I32(0))
+        ):
+            b.call(free, [b.gep(obj, [_I64(-OBJECT_PREFIX_BYTES)])])
+        b.ret_void()
+
+        array_deleter, b = self.internal("xu_array_deleter", _VOID, [_PTR, _I32])
+        obj, flags = array_deleter.args
+        strong = b.icmp_unsigned("!=", b.and_(flags, _I32(DELETER_STRONG)), _I32(0))
+        release = array_deleter.append_basic_block("release")
+        after = array_deleter.append_basic_block("after")
+        b.cbranch(strong, release, after)
+        b.position_at_end(release)
+        size = b.load(self.field(b, obj, ARRAY_SIZE, _I64))
+        i, _ = self.counted_loop(array_deleter, b, size, "items")
+        item = b.gep(obj, [b.add(_I64(ARRAY_ITEMS), b.mul(i, _I64(ANY_BYTES)))])
+        type_index = b.load(b.bitcast(item, _I32.as_pointer()))
+        with b.if_then(b.icmp_signed(">=", type_index, _I32(TYPE_OBJECT_BEGIN))):
+            b.call(decref, [b.load(self.field(b, item, 8, _PTR))])
+        self.next_iteration(b, "items")
+        b.branch(after)
+        b.position_at_end(after)
+        with b.if_then(
+            b.icmp_unsigned("!=", b.and_(flags, _I32(DELETER_WEAK)), _I32(0))
+        ):
+            b.call(free, [b.gep(obj, [_I64(-OBJECT_PREFIX_BYTES)])])
+        b.ret_void()
+
+        # DLManagedTensorVersioned.deleter: the reference it owned goes.
+        dlpack_deleter, b = self.internal("xu_dlpack_deleter", _VOID, [_PTR])
+        manager = b.load(self.field(b, dlpack_deleter.args[0], 8, _PTR))
+        b.call(decref, [manager])
+        b.ret_void()
+
+        def new_object(
+            b: ir.IRBuilder, nbytes: ir.Value, type_index: int, deleter: ir.Function
+        ) -> ir.Value:
+            """An object header in a fresh block (the caller checks for NULL)."""
+            block = b.call(alloc, [nbytes, _I64(MIN_ALIGN)])
+            with b.if_then(b.icmp_unsigned("!=", block, null)):
+                b.store(_I64(0), self.field(b, block, 0, _I64))
+                b.store(_I64(0), self.field(b, block, 8, _I64))
+                obj = b.gep(block, [_I64(OBJECT_PREFIX_BYTES)])
+                b.store(_I64(COMBINED_REF_ONE), self.field(b, obj, 0, _I64))
+                b.store(_I64(type_index), self.field(b, obj, 8, _I64))  # + padding
+                target = self.field(b, obj, OBJECT_DELETER, deleter_type.as_pointer())
+                b.store(deleter, target)
+            return block
+
+        # void* XUTensorCreate(int32_t ndim, const int64_t* shape, DLDataType dtype)
+        fn, b = self.start("XUTensorCreate")
+        ndim32, shape, dtype = fn.args
+        ndim = b.sext(ndim32, _I64)
+        fail = _return_null(fn)
+        bits = b.zext(b.and_(b.lshr(dtype, _I32(8)), _I32(0xFF)), _I64)
+        lanes = b.zext(b.lshr(dtype, _I32(16)), _I64)
+        element_bytes = b.udiv(b.add(b.mul(bits, lanes), _I64(7)), _I64(8))
+        checked = fn.append_basic_block("checked")
+        b.cbranch(b.icmp_signed("<", ndim, _I64(0)), fail, checked)
+        b.position_at_end(checked)
+        total = b.alloca(_I64)
+        b.store(element_bytes, total)
+        i, _ = self.counted_loop(fn, b, ndim, "dims")
+        dim = b.load(b.gep(shape, [i]))
+        product = b.smul_with_overflow(b.load(total), dim)
+        bad = b.or_(b.icmp_signed("<", dim, _I64(0)), b.extract_value(product, 1))
+        good = fn.append_basic_block("dim_ok")
+        b.cbranch(bad, fail, good)
+        b.position_at_end(good)
+        b.store(b.extract_value(product, 0), total)
+        self.next_iteration(b, "dims")
+        nbytes = b.load(total)
+        # The header, shape and strides, then the data on a 64-byte boundary.
+        head = b.add(_I64(OBJECT_PREFIX_BYTES + TENSOR_SHAPE), b.mul(ndim, _I64(16)))
+        head = b.and_(b.add(head, _I64(MIN_ALIGN - 1)), _I64(-MIN_ALIGN))
+        size = b.sadd_with_overflow(head, nbytes)
+        sized = fn.append_basic_block("sized")
+        b.cbranch(b.extract_value(size, 1), fail, sized)
+        b.position_at_end(sized)
+        block = new_object(b, b.extract_value(size, 0), TYPE_TENSOR, tensor_deleter)
+        allocated = fn.append_basic_block("allocated")
+        b.cbranch(b.icmp_unsigned("==", block, null), fail, allocated)
+        b.position_at_end(allocated)
+        obj = b.gep(block, [_I64(OBJECT_PREFIX_BYTES)])
+        dims = self.field(b, obj, TENSOR_SHAPE, _I64)
+        strides = b.gep(dims, [ndim])
+        dl = TENSOR_DLTENSOR
+        b.store(b.gep(block, [head]), self.field(b, obj, dl + DLTENSOR_DATA, _PTR))
+        b.store(_I64(DL_CPU), self.field(b, obj, dl + DLTENSOR_DEVICE, _I64))
+        b.store(ndim32, self.field(b, obj, dl + DLTENSOR_NDIM, _I32))
+        b.store(dtype, self.field(b, obj, dl + DLTENSOR_DTYPE, _I32))
+        b.store(dims, self.field(b, obj, dl + DLTENSOR_SHAPE, _I64.as_pointer()))
+        b.store(strides, self.field(b, obj, dl + DLTENSOR_STRIDES, _I64.as_pointer()))
+        b.store(_I64(0), self.field(b, obj, dl + DLTENSOR_BYTE_OFFSET, _I64))
+        stride = b.alloca(_I64)
+        b.store(_I64(1), stride)
+        i, _ = self.counted_loop(fn, b, ndim, "strides")
+        axis = b.sub(b.sub(ndim, _I64(1)), i)  # innermost first
+        dim = b.load(b.gep(shape, [axis]))
+        b.store(dim, b.gep(dims, [axis]))
+        b.store(b.load(stride), b.gep(strides, [axis]))
+        b.store(b.mul(b.load(stride), dim), stride)
+        self.next_iteration(b, "strides")
+        managed = TENSOR_DLPACK
+        b.store(_I64(DLPACK_VERSION), self.field(b, obj, managed, _I64))
+        b.store(obj, self.field(b, obj, managed + 8, _PTR))
+        b.store(dlpack_deleter, self.field(b, obj, managed + 16, dlpack_deleter.type))
+        b.store(_I64(0), self.field(b, obj, managed + 24, _I64))  # flags: writable
+        b.call(
+            self.libc("memcpy"),
+            [b.gep(obj, [_I64(managed + 32)]), b.gep(obj, [_I64(dl)]), _I64(48)],
+        )
+        b.ret(obj)
+
+        # void* XUArrayCreate(int64_t size, void* const* items): takes the items.
+        fn, b = self.start("XUArrayCreate")
+        count, items = fn.args
+        fail = _return_null(fn)
+        checked = fn.append_basic_block("checked")
+        b.cbranch(b.icmp_signed("<", count, _I64(0)), fail, checked)
+        b.position_at_end(checked)
+        nbytes = b.add(
+            _I64(OBJECT_PREFIX_BYTES + ARRAY_ITEMS), b.mul(count, _I64(ANY_BYTES))
+        )
+        block = new_object(b, nbytes, TYPE_ARRAY, array_deleter)
+        allocated = fn.append_basic_block("allocated")
+        b.cbranch(b.icmp_unsigned("==", block, null), fail, allocated)
+        b.position_at_end(allocated)
+        obj = b.gep(block, [_I64(OBJECT_PREFIX_BYTES)])
+        b.store(b.gep(obj, [_I64(ARRAY_ITEMS)]), self.field(b, obj, ARRAY_DATA, _PTR))
+        b.store(count, self.field(b, obj, ARRAY_SIZE, _I64))
+        b.store(count, self.field(b, obj, ARRAY_SIZE + 8, _I64))  # capacity
+        b.store(null, self.field(b, obj, ARRAY_SIZE + 16, _PTR))  # data_deleter
+        i, _ = self.counted_loop(fn, b, count, "items")
+        item = b.load(b.gep(items, [i]))
+        slot = b.gep(obj, [b.add(_I64(ARRAY_ITEMS), b.mul(i, _I64(ANY_BYTES)))])
+        type_index = b.load(self.field(b, item, 8, _I32))
+        b.store(b.zext(type_index, _I64), self.field(b, slot, 0, _I64))  # + padding
+        b.store(item, self.field(b, slot, 8, _PTR))
+        self.next_iteration(b, "items")
+        b.ret(obj)
+
+    # ---------------------------------------------------------------- workspace
+    def add_workspace(self) -> None:
+        """XUWorkspaceAlloc / XUWorkspaceFree: a per-thread bump arena.
+
+        Each thread's state {base, capacity, top} hangs off a pthread key
+        whose destructor frees it at thread exit.  An allocation takes
+        [align(top), +nbytes) when it fits; when the arena is empty and too
+        small it is replaced by one of max(2 * capacity, nbytes,
+        WORKSPACE_BYTES) bytes; otherwise (or without memory for the state)
+        the block comes from XUAlloc.  Frees are LIFO: freeing an arena block
+        sets top back to its start; other pointers go to XUFree.
+        """
+        null = ir.Constant(_PTR, None)
+        alloc = declare_runtime(self.module, "XUAlloc")
+        free = declare_runtime(self.module, "XUFree")
+
+        release, b = self.internal("xu_workspace_release", _VOID, [_PTR])
+        b.call(free, [b.load(self.field(b, release.args[0], 0, _PTR))])
+        b.call(self.libc("free"), [release.args[0]])
+        b.ret_void()
+        ready, key = self.once_key("xu_workspace_key", release.bitcast(_PTR))
+
+        # ptr xu_workspace_state(i1 create): this thread's state, or NULL.
+        state_fn, b = self.internal("xu_workspace_state", _PTR, [_I1])
+        names = ("lookup", "found", "allocate", "keep", "none")
+        blocks = {n: state_fn.append_basic_block(n) for n in names}
+        b.cbranch(b.call(ready, []), blocks["lookup"], blocks["none"])
+        b.position_at_end(blocks["lookup"])
+        thread_key = b.load(key)
+        existing = b.call(self.libc("pthread_getspecific"), [thread_key])
+        missing = b.icmp_unsigned("==", existing, null)
+        b.cbranch(
+            b.and_(missing, state_fn.args[0]), blocks["allocate"], blocks["found"]
+        )
+        b.position_at_end(blocks["found"])
+        b.ret(existing)
+        b.position_at_end(blocks["allocate"])
+        fresh = b.call(self.libc("calloc"), [_I64(1), _I64(24)])
+        b.cbranch(b.icmp_unsigned("==", fresh, null), blocks["none"], blocks["keep"])
+        b.position_at_end(blocks["keep"])
+        b.call(self.libc("pthread_setspecific"), [thread_key, fresh])
+        b.ret(fresh)
+        b.position_at_end(blocks["none"])
+        b.ret(null)
+
+        fn, b = self.start("XUWorkspaceAlloc")
+        nbytes, align = fn.args
+        names = ("state", "grow", "regrow", "place", "fits", "fallback")
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        align = b.select(
+            b.icmp_signed("<", align, _I64(MIN_ALIGN)), _I64(MIN_ALIGN), align
+        )
+        size = b.select(b.icmp_signed("<", nbytes, _I64(1)), _I64(1), nbytes)
+        state = b.call(state_fn, [_I1(1)])
+        b.cbranch(
+            b.icmp_unsigned("==", state, null), blocks["fallback"], blocks["state"]
+        )
+        b.position_at_end(blocks["state"])
+        base_slot = self.field(b, state, 0, _PTR)
+        capacity_slot = self.field(b, state, 8, _I64)
+        top_slot = self.field(b, state, 16, _I64)
+        # Only an empty arena may be replaced: nothing points into it.
+        too_small = b.icmp_signed(">", b.add(size, align), b.load(capacity_slot))
+        empty = b.icmp_signed("==", b.load(top_slot), _I64(0))
+        b.cbranch(b.and_(too_small, empty), blocks["grow"], blocks["place"])
+        b.position_at_end(blocks["grow"])
+        doubled = b.mul(b.load(capacity_slot), _I64(2))
+        b.call(free, [b.load(base_slot)])
+        b.store(null, base_slot)
+        b.store(_I64(0), capacity_slot)
+        wanted = b.add(size, align)
+        wanted = b.select(b.icmp_signed("<", wanted, doubled), doubled, wanted)
+        floor = _I64(WORKSPACE_BYTES)
+        wanted = b.select(b.icmp_signed("<", wanted, floor), floor, wanted)
+        b.branch(blocks["regrow"])
+        b.position_at_end(blocks["regrow"])
+        fresh = b.call(alloc, [wanted, _I64(MIN_ALIGN)])
+        with b.if_then(b.icmp_unsigned("!=", fresh, null)):
+            b.store(fresh, base_slot)
+            b.store(wanted, capacity_slot)
+        b.branch(blocks["place"])
+        b.position_at_end(blocks["place"])
+        base = b.load(base_slot)
+        start = b.ptrtoint(b.gep(base, [b.load(top_slot)]), _I64)
+        aligned = b.and_(b.add(start, b.sub(align, _I64(1))), b.neg(align))
+        offset = b.sub(aligned, b.ptrtoint(base, _I64))
+        end = b.add(offset, size)
+        fits = b.and_(
+            b.icmp_unsigned("!=", base, null),
+            b.icmp_signed("<=", end, b.load(capacity_slot)),
+        )
+        b.cbranch(fits, blocks["fits"], blocks["fallback"])
+        b.position_at_end(blocks["fits"])
+        b.store(end, top_slot)
+        b.ret(b.gep(base, [offset]))
+        b.position_at_end(blocks["fallback"])
+        b.ret(b.call(alloc, [nbytes, align]))
+
+        fn, b = self.start("XUWorkspaceFree")
+        pointer = fn.args[0]
+        names = ("state", "arena", "heap")
+        blocks = {n: fn.append_basic_block(n) for n in names}
+        state = b.call(state_fn, [_I1(0)])
+        b.cbranch(b.icmp_unsigned("==", state, null), blocks["heap"], blocks["state"])
+        b.position_at_end(blocks["state"])
+        base = b.load(self.field(b, state, 0, _PTR))
+        capacity = b.load(self.field(b, state, 8, _I64))
+        offset = b.sub(b.ptrtoint(pointer, _I64), b.ptrtoint(base, _I64))
+        inside = b.and_(
+            b.icmp_unsigned("!=", base, null),
+            b.and_(
+                b.icmp_signed(">=", offset, _I64(0)),
+                b.icmp_signed("<", offset, capacity),
+            ),
+        )
+        b.cbranch(inside, blocks["arena"], blocks["heap"])
+        b.position_at_end(blocks["arena"])
+        b.store(offset, self.field(b, state, 16, _I64))
+        b.ret_void()
+        b.position_at_end(blocks["heap"])
+        b.call(free, [pointer])
+        b.ret_void()
+
+    # ---------------------------------------------------------------- errors
+    def once_key(
+        self, name: str, destructor: ir.Value
+    ) -> tuple[ir.Function, ir.GlobalVariable]:
+        """A pthread key created on first use: `i1 <name>_ready()` and the key.
+
+        An atomic state word (0 new, 1 busy, 2 ok, 3 failed) lets exactly one
+        thread create the key; the others wait for it.
+        """
+        state = self.global_var(f"{name}_state", _I32)
+        key = self.global_var(name, _I32)
+        ready, b = self.internal(f"{name}_ready", _I1, [])
         blocks = {
             n: ready.append_basic_block(n) for n in ("claim", "create", "wait", "done")
         }
@@ -263,9 +677,7 @@ class _RuntimeModule:
         )
         b.cbranch(claimed, blocks["create"], blocks["wait"])
         b.position_at_end(blocks["create"])
-        status = b.call(
-            self.libc("pthread_key_create"), [key, b.bitcast(self.libc("free"), _PTR)]
-        )
+        status = b.call(self.libc("pthread_key_create"), [key, destructor])
         ok = b.icmp_signed("==", status, _I32(0))
         b.store_atomic(b.select(ok, _I32(2), _I32(3)), state, "release", 4)
         b.branch(blocks["done"])
@@ -275,6 +687,13 @@ class _RuntimeModule:
         b.cbranch(busy, blocks["wait"], blocks["done"])
         b.position_at_end(blocks["done"])
         b.ret(b.icmp_signed("==", b.load_atomic(state, "acquire", 4), _I32(2)))
+        return ready, key
+
+    def add_errors(self) -> None:
+        """Per-thread error buffers behind a pthread key created exactly once."""
+        buffer_type = ir.ArrayType(_I8, ERROR_BUFFER_SIZE)
+        fallback = self.global_var("xu_error_fallback", buffer_type)
+        ready, key = self.once_key("xu_error_key", self.libc("free").bitcast(_PTR))
 
         fn, b = self.start("XUErrorBuffer")
         names = ("lookup", "found", "allocate", "keep", "fallback")
@@ -683,6 +1102,12 @@ class _RuntimeModule:
         return fn
 
 
+def _return_null(fn: ir.Function) -> ir.Block:
+    block = fn.append_basic_block("return_null")
+    ir.IRBuilder(block).ret(ir.Constant(_PTR, None))
+    return block
+
+
 def _return_zero(fn: ir.Function) -> ir.Block:
     block = fn.append_basic_block("return_zero")
     ir.IRBuilder(block).ret(_I32(0))
@@ -694,6 +1119,8 @@ def standalone_runtime_ir(triple: str, data_layout: str) -> str:
     """The complete runtime for a target, for a shared library to embed."""
     runtime = _RuntimeModule(triple, data_layout)
     runtime.add_memory()
+    runtime.add_objects()
+    runtime.add_workspace()
     runtime.add_errors()
     runtime.add_pool(runtime.add_thread_count())
     return str(runtime.module)

@@ -8,11 +8,15 @@
  *   int32_t __tvm_ffi_<name>(void* self, const TVMFFIAny* args,
  *                            int32_t num_args, TVMFFIAny* result);
  *
- * Graph functions take their tensors as DLPack DLTensors, inputs then
- * outputs (destination passing: the caller allocates the outputs).  A
- * non-zero return means the call was rejected or failed; the message is
- * XUGetLastError() (and is raised through tvm-ffi when it is loaded).  The full contract (argument checks, shapes, threads,
- * metadata) is docs/abi.md.
+ * A graph function <name> takes its input tensors (DLPack DLTensors) and
+ * returns its results in *result: one result as a kTVMFFITensor object,
+ * several as a kTVMFFIArray of them, allocated by the library's runtime and
+ * owned by the caller (release with XUObjectDecRef).  __tvm_ffi_<name>_out
+ * takes the inputs then caller-allocated outputs (destination passing).
+ * Kernels take inputs then outputs.  A non-zero return means the call was
+ * rejected or failed; the message is XUGetLastError() (and is raised
+ * through tvm-ffi when it is loaded).  The full contract (argument checks,
+ * shapes, results, threads, metadata) is docs/abi.md.
  *
  * The DLPack and TVMFFIAny declarations below are ABI-identical subsets of
  * <dlpack/dlpack.h> and <tvm/ffi/c_api.h>.  To use those headers instead,
@@ -70,8 +74,29 @@ enum {
   kTVMFFINone = 0,
   kTVMFFIInt = 1,
   kTVMFFIDLTensorPtr = 7, /*!< v_ptr is a DLTensor* */
-  kTVMFFITensor = 70      /*!< v_ptr is a tvm-ffi Tensor object (DLTensor at +24 bytes) */
+  kTVMFFIStaticObjectBegin = 64,
+  kTVMFFITensor = 70, /*!< v_obj is a Tensor object: TVMFFIObject, then a DLTensor */
+  kTVMFFIArray = 71   /*!< v_obj is an Array object: TVMFFIObject, then a TVMFFISeqCell */
 };
+
+/*! The header of every reference-counted object (24 bytes). */
+typedef struct {
+  uint64_t combined_ref_count; /*!< strong count in the low 32 bits, weak in the high */
+  int32_t type_index;
+  uint32_t __padding;
+  union {
+    void (*deleter)(void* self, int flags);
+    int64_t __ensure_align;
+  };
+} TVMFFIObject;
+
+/*! What follows the header of an Array: its items are `size` TVMFFIAny at `data`. */
+typedef struct {
+  void* data;
+  int64_t size;
+  int64_t capacity;
+  void (*data_deleter)(void*);
+} TVMFFISeqCell;
 
 /*! One packed argument or result: 16 bytes. */
 typedef struct {
@@ -81,19 +106,36 @@ typedef struct {
     int64_t v_int64;
     double v_float64;
     void* v_ptr;
+    TVMFFIObject* v_obj;
   };
 } TVMFFIAny;
 #endif /* TVM_FFI_C_API_H_ */
 
+/*! The DLTensor of a kTVMFFITensor object (it follows the object header). */
+static inline DLTensor* XUTensorDLTensor(void* tensor) {
+  return (DLTensor*)((char*)tensor + sizeof(TVMFFIObject));
+}
+
+/*! The items of a kTVMFFIArray object; stores their number in *size. */
+static inline const TVMFFIAny* XUArrayItems(void* array, int64_t* size) {
+  const TVMFFISeqCell* cell = (const TVMFFISeqCell*)((char*)array + sizeof(TVMFFIObject));
+  *size = cell->size;
+  return (const TVMFFIAny*)cell->data;
+}
+
 /* ------------------------------------------------------- packed functions */
 /*! Prefix of every packed entry point: "__tvm_ffi_" + function name. */
 #define XU_PACKED_SYMBOL_PREFIX "__tvm_ffi_"
+/*! Suffix of a graph function's destination-passing entry point. */
+#define XU_DESTINATION_SUFFIX "_out"
 
 /*!
  * The packed calling convention (tvm-ffi's TVMFFISafeCallType).
- * `self` is unused (pass NULL); `result` is not written by graph functions
- * today (set its type_index to kTVMFFINone).  Returns 0 on success, -1 on
- * failure with the message in XUGetLastError().
+ * `self` is unused (pass NULL); set result->type_index to kTVMFFINone before
+ * the call.  A graph function stores its results there (kTVMFFITensor, or
+ * kTVMFFIArray for several; the caller owns that reference); kernels and
+ * `_out` entries leave it None.  Returns 0 on success, -1 on failure with
+ * the message in XUGetLastError() (and nothing allocated).
  */
 typedef int32_t (*XUPackedFunc)(void* self, const TVMFFIAny* args,
                                 int32_t num_args, TVMFFIAny* result);
@@ -114,6 +156,27 @@ void* XUAlloc(int64_t nbytes, int64_t align);
 /*! Release memory from XUAlloc (NULL is allowed). */
 void XUFree(void* ptr);
 
+/*!
+ * Scratch memory from this thread's arena (aligned to max(align, 64)),
+ * falling back to XUAlloc when it does not fit; NULL when out of memory.
+ * Free in reverse order of allocation, on the allocating thread.
+ */
+void* XUWorkspaceAlloc(int64_t nbytes, int64_t align);
+void XUWorkspaceFree(void* ptr);
+
+/*!
+ * A new compact CPU tensor object (one reference), its data 64-byte aligned
+ * and uninitialised; NULL when out of memory or the size overflows.
+ */
+void* XUTensorCreate(int32_t ndim, const int64_t* shape, DLDataType dtype);
+
+/*! A new Array object holding `size` objects, whose references it takes over. */
+void* XUArrayCreate(int64_t size, void* const* items);
+
+/*! tvm-ffi reference counting for the objects a library returns (NULL is allowed). */
+void XUObjectIncRef(void* obj);
+void XUObjectDecRef(void* obj);
+
 /*! Threads a parallel region may use; n <= 0 returns to the default. */
 void XUSetNumThreads(int32_t n);
 int32_t XUGetNumThreads(void);
@@ -123,8 +186,9 @@ int32_t XUGetNumThreads(void);
  * A NUL-terminated JSON description of the library's functions (also the
  * global `__xunity_metadata`):
  *
- *   {"format": "xunity.module", "version": 1, "functions": [
- *     {"name": "main", "symbol": "__tvm_ffi_main", "kind": "graph",
+ *   {"format": "xunity.module", "version": 2, "functions": [
+ *     {"name": "main", "symbol": "__tvm_ffi_main",
+ *      "destination_symbol": "__tvm_ffi_main_out", "kind": "graph",
  *      "inputs":  [{"dtype": "float32", "shape": ["n", "16"],
  *                   "type": "!graph.tensor<[n, 16], f32>"}],
  *      "outputs": [{"dtype": "float32", "shape": ["n", "4"], "type": "..."}]},
@@ -135,6 +199,7 @@ const char* XUModuleMetadata(void);
 /* Function pointer types, for hosts that dlopen a library. */
 typedef const char* (*XUGetLastErrorFunc)(void);
 typedef const char* (*XUModuleMetadataFunc)(void);
+typedef void (*XUObjectDecRefFunc)(void* obj);
 
 #ifdef __cplusplus
 }
