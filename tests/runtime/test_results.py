@@ -135,11 +135,14 @@ def test_dlpack_producers_are_accepted(add_exp: xunity.Executable) -> None:
     assert (pa.exports, pb.exports) == (1, 1)
 
 
-def test_torch_tensors_are_accepted(add_exp: xunity.Executable) -> None:
-    torch = pytest.importorskip("torch")
+def test_torch_tensors_round_trip_through_dlpack(add_exp: xunity.Executable) -> None:
+    import torch
+
     a, b = _inputs(4)
     y = add_exp["main"](torch.from_numpy(a), torch.from_numpy(b))
-    np.testing.assert_allclose(torch.from_dlpack(y).numpy(), np.exp(a + b), rtol=1e-6)
+    as_torch = torch.from_dlpack(y)
+    assert as_torch.data_ptr() == y.ctypes.data  # the result is shared, not copied
+    np.testing.assert_allclose(as_torch.numpy(), np.exp(a + b), rtol=1e-6)
 
 
 def test_read_only_inputs_are_accepted(add_exp: xunity.Executable) -> None:
