@@ -121,6 +121,12 @@ def _cpu_profile_kernels() -> type[ModulePass]:
     return CpuProfileKernelsPass
 
 
+def _tir_apply_schedule() -> type[ModulePass]:
+    from xunity.transforms.tir_apply_schedule import TirApplySchedulePass
+
+    return TirApplySchedulePass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "cpu-profile-kernels": _cpu_profile_kernels,
     "xunity-lower-to-llvm": _xunity_lower_to_llvm,
@@ -135,4 +141,5 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "graph-legalize": _graph_legalize,
     "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,
+    "tir-apply-schedule": _tir_apply_schedule,
 }
