@@ -98,9 +98,9 @@ CASES: dict[str, Case] = {
     ),
     "matmul_tiled": (
         MATMUL,
-        "split(matmul_update2[0], [None, 3]); split(matmul_update2[2], [None, 8]); "
-        "split(matmul_update2[4], [None, 4]); unroll(matmul_update2[5]); "
-        "vectorize(matmul_update2[3]); parallel(matmul_update2[0])",
+        # The default matmul loops are (i parallel, k, j) for the update block.
+        "split(matmul_update2[2], [None, 8]); split(matmul_update2[1], [None, 4]); "
+        "unroll(matmul_update2[2]); vectorize(matmul_update2[4])",
         _matmul,
         [(-1, 32), (32, 16)],
     ),

@@ -295,14 +295,24 @@ class KernelBuilder:
             self.emitter = saved
 
     @contextmanager
-    def loops(self, extents: Sequence[SymExpr]) -> Iterator[list[SSAValue]]:
-        """A serial loop nest over `extents`; the body is built inside the `with`."""
+    def loops(
+        self, extents: Sequence[SymExpr], parallel: int | None = None
+    ) -> Iterator[list[SSAValue]]:
+        """A loop nest over `extents`; the body is built inside the `with`.
+
+        All loops are serial, except the one at position `parallel` (if given),
+        which is a `parallel` loop: the caller guarantees that its iterations
+        write disjoint memory and do not depend on each other.
+        """
         saved = self.emitter
         variables: list[SSAValue] = []
         one = self.dim(1)
         try:
-            for extent in extents:
-                loop = tir.ForOp(self.zero, self.dim(extent), one)
+            for position, extent in enumerate(extents):
+                kind = (
+                    tir.ForKind.PARALLEL if position == parallel else tir.ForKind.SERIAL
+                )
+                loop = tir.ForOp(self.zero, self.dim(extent), one, kind)
                 self.emitter.builder.insert(loop)
                 variables.append(loop.induction_var)
                 assert loop.body.block.last_op is not None
@@ -343,10 +353,21 @@ class KernelBuilder:
         out: Buffer,
         value_at: Callable[[Emitter, list[SSAValue]], SSAValue],
         name: str = "compute",
+        parallel: bool = False,
     ) -> None:
-        """out[i...] = value_at(i...) over the whole output."""
+        """out[i...] = value_at(i...) over the whole output.
+
+        With `parallel=True`, the outermost loop whose extent is not provably 1
+        runs on the thread pool: every iteration writes distinct elements of
+        `out`, so the caller must ensure that `value_at` only reads (no stores)
+        and that the kernel has no scratch buffer written concurrently.  The
+        default is serial: schedules (tir-apply-schedule, the schedule tests)
+        start from serial loops and refuse to split/fuse/parallelize a loop
+        that is already parallel.
+        """
+        axis = parallel_axis(out.shape) if parallel and not self._scratch else None
         with (
-            self.loops(out.shape) as loop_vars,
+            self.loops(out.shape, parallel=axis) as loop_vars,
             self.block(name, list(zip(loop_vars, out.shape, strict=True))) as ivs,
         ):
             self.emitter.store(value_at(self.emitter, ivs), out, ivs)
@@ -447,3 +468,11 @@ def run_once_if(
         yield
     finally:
         kb.emitter = saved
+
+
+def parallel_axis(extents: Sequence[SymExpr]) -> int | None:
+    """The first of `extents` not provably 1 (the loop worth running in parallel)."""
+    for position, extent in enumerate(extents):
+        if not extent.provably_equal(1):
+            return position
+    return None

@@ -1,7 +1,9 @@
 """Kernel of graph.matmul with numpy semantics.
 
-`out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]`: spatial loops over
-the output, one reduce loop over k.  Batch dims broadcast (a 1-dim reads index
+`out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]`, as loops
+(b..., i) { init out[.., i, :]; for k { for j { update } } }: the reduce loop
+over k sits between the row loops and the contiguous column loop j, and the
+outermost non-unit row loop is parallel.  Batch dims broadcast (a 1-dim reads index
 0); a 1-D operand has no i (lhs) or j (rhs) index, which is numpy's promotion
 with the promoted dim dropped.  f16/bf16 products accumulate in f32 and are
 rounded once; integers accumulate (and wrap) in their own type.
@@ -11,17 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Operation
 
 from xunity.dialects.graph import linalg
 from xunity.dialects.graph.types import BOOL_TYPE
 from xunity.legalize.kernel_builder import (
-    Emitter,
     KernelBuilder,
     LegalizeError,
     LegalizeRule,
     compute_type,
-    reduce_into,
+    parallel_axis,
 )
 
 
@@ -34,27 +35,40 @@ def matmul_rule(op: Operation, kb: KernelBuilder) -> None:
     # Views of the batch dims alone, to broadcast them against the output's.
     lhs_batch = dataclasses.replace(lhs, shape=lhs.shape[:-2])
     rhs_batch = dataclasses.replace(rhs, shape=rhs.shape[:-2])
-
-    def update(
-        e: Emitter, s: list[SSAValue], r: list[SSAValue], acc: SSAValue
-    ) -> SSAValue:
-        batch, rest = s[:batch_rank], s[batch_rank:]
-        (k,) = r
-        i = rest[:1] if lhs.rank > 1 else []
-        j = rest[-1:] if rhs.rank > 1 else []
-        a = e.load(lhs, [*lhs_batch.broadcast_indices(batch, kb.zero), *i, k])
-        b = e.load(rhs, [*rhs_batch.broadcast_indices(batch, kb.zero), k, *j])
-        return e.add(acc, e.mul(a, b))
-
     acc_type = compute_type(out.element_type)
-    reduce_into(
-        kb,
-        out,
-        [lhs.shape[-1]],
-        init=lambda e, ivs: e.constant(0, acc_type),
-        update=update,
-        name="matmul",
-    )
+    # f16/bf16 accumulate in an f32 scratch buffer, rounded once at the end.
+    acc = out if acc_type == out.element_type else kb.scratch(out.shape, acc_type)
+
+    # Loop order (batch.., i) { init row; for k { for j { row[j] += a*b } } }:
+    # the innermost j is contiguous in rhs and out.  Rows are independent (each
+    # writes its own slice of out and acc), so the outermost non-unit row loop
+    # is parallel.
+    row_extents = list(out.shape[: out.rank - (rhs.rank > 1)])
+    col_extents = list(out.shape[len(row_extents) :])
+    k_extent = lhs.shape[-1]
+    with kb.loops(row_extents, parallel=parallel_axis(row_extents)) as row_vars:
+        rows = list(zip(row_vars, row_extents, strict=True))
+        with kb.loops(col_extents) as col_vars:
+            spatial = rows + list(zip(col_vars, col_extents, strict=True))
+            with kb.block("matmul_init", spatial) as ivs:
+                kb.emitter.store(kb.emitter.constant(0, acc_type), acc, ivs)
+        with kb.loops([k_extent]) as (k_var,), kb.loops(col_extents) as col_vars:
+            spatial = rows + list(zip(col_vars, col_extents, strict=True))
+            with kb.block("matmul_update", spatial, [(k_var, k_extent)]) as ivs:
+                e = kb.emitter
+                s_ivs, k = ivs[:-1], ivs[-1]
+                batch, rest = s_ivs[:batch_rank], s_ivs[batch_rank:]
+                i = rest[:1] if lhs.rank > 1 else []
+                j = rest[-1:] if rhs.rank > 1 else []
+                total = e.load(acc, s_ivs)
+                a = e.load(lhs, [*lhs_batch.broadcast_indices(batch, kb.zero), *i, k])
+                b = e.load(rhs, [*rhs_batch.broadcast_indices(batch, kb.zero), k, *j])
+                e.store(e.add(total, e.mul(a, b)), acc, s_ivs)
+        if acc is not out:
+            with kb.loops(col_extents) as col_vars:
+                spatial = rows + list(zip(col_vars, col_extents, strict=True))
+                with kb.block("matmul_final", spatial) as ivs:
+                    kb.emitter.store(kb.emitter.load(acc, ivs), out, ivs)
 
 
 RULES: dict[type[Operation], LegalizeRule] = {

@@ -1,14 +1,18 @@
 // RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
-// A 2-D matmul: spatial loops over the output, one reduce loop over k.
+// A 2-D matmul: a parallel loop over the rows i, each one initialising its row
+// then looping k outside the contiguous column loop j.
 // CHECK-LABEL: func.func @matmul_2d
 // CHECK-NEXT: graph.call_tir @graph_matmul_0(%{{.*}}, %{{.*}}) : (!graph.tensor<[n, k], f32>, !graph.tensor<[k, 64], f32>) -> !graph.tensor<[n, 64], f32>
 // CHECK: func.func private @graph_matmul_0(%k: index {tir.shape_var = "k"}, %n: index {tir.shape_var = "n"}, %in0: memref<?x?xf32> {tir.dims = #graph.dims<[n, k]>}, %in1: memref<?x64xf32> {tir.dims = #graph.dims<[k, 64]>}, %out0: memref<?x64xf32> {tir.dims = #graph.dims<[n, 64]>}) attributes {tir.kernel}
-// CHECK: tir.block "matmul_init1"
+// CHECK: tir.for %[[LI:.*]] = %{{.*}} to %n step %{{.*}} parallel {
+// CHECK-NEXT: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK-NEXT: tir.block "matmul_init1"
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: tir.store %[[ZERO]], %out0
-// CHECK: tir.for %[[K:.*]] = %{{.*}} to %k
-// CHECK-NEXT: tir.block "matmul_update2" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial %{{.*}}, %[[VK:[0-9]+]] = reduce %[[K]] < %k)
+// CHECK: tir.for %[[K:.*]] = %{{.*}} to %k step %{{.*}} serial {
+// CHECK-NEXT: tir.for %[[LJ:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK-NEXT: tir.block "matmul_update2" (%[[I:.*]] = spatial %[[LI]] < %n, %[[J:[0-9]+]] = spatial %[[LJ]] < %{{.*}}, %[[VK:[0-9]+]] = reduce %[[K]] < %k)
 // CHECK-NEXT: %[[ACC:.*]] = tir.load %out0[%[[I]], %[[J]]]
 // CHECK-NEXT: %[[A:.*]] = tir.load %in0[%[[I]], %[[VK]]]
 // CHECK-NEXT: %[[B:.*]] = tir.load %in1[%[[VK]], %[[J]]]
