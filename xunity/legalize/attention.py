@@ -11,6 +11,11 @@ query's element type is widened to f32 for f16/bf16):
 4. `scores = exp(scores - row_max)`, `row_sum[b, h, i] = sum_j scores`
 5. `out[b, i, h, e] = sum_j scores * v[b, j, h / group, e] / row_sum`
 
+All five steps sit inside one loop nest over the rows (b, h, i), whose
+outermost loop not provably of extent 1 is parallel: a row writes only its own
+scores[b, h, i, :], row_max/row_sum[b, h, i] and out[b, i, h, :] (and the
+f32 accumulator of an f16/bf16 output, shaped like it).
+
 A row whose keys are all masked out (every score -inf, including
 `seq_kv == 0`) has no softmax; its output is defined as zeros: the row
 maximum is replaced by 0 before the subtraction (so exp gives 0, not NaN) and
@@ -22,20 +27,24 @@ schedule's business.
 from __future__ import annotations
 
 import math as pymath
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects import math
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import attention
 from xunity.dialects.graph.types import BOOL_TYPE
-from xunity.legalize.conv import accumulate, and_, to_float
+from xunity.legalize.conv import and_, to_float
 from xunity.legalize.kernel_builder import (
+    Buffer,
     Emitter,
     KernelBuilder,
     LegalizeRule,
     compute_type,
+    parallel_axis,
 )
 from xunity.legalize.reduction import MAX, SUM
+from xunity.symbolic import SymExpr
 
 
 def attention_rule(op: Operation, kb: KernelBuilder) -> None:
@@ -48,6 +57,12 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
     scores = kb.scratch((batch, heads, seq_q, seq_kv), f)
     row_max = kb.scratch((batch, heads, seq_q), f)
     row_sum = kb.scratch((batch, heads, seq_q), f)
+    # f16/bf16 outputs accumulate in an f32 scratch shaped like the output.
+    acc = out if f == out.element_type else kb.scratch(out.shape, f)
+    head_dim_v = out.shape[3]
+
+    def zero(e: Emitter) -> SSAValue:
+        return e.constant(0.0, f)
 
     def kv_head(e: Emitter, h: SSAValue) -> SSAValue:
         """h floordiv (heads / kv_heads); the division only runs when heads > 0,
@@ -76,8 +91,6 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
         key = e.load(k, [b, j, kv_head(e, h), rvs[0]])
         return e.mul(query, key)
 
-    SUM.into(kb, scores, [head_dim], product, "qk")
-
     # 2. scale, mask
     def masked(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         value = e.mul(e.load(scores, ivs), scale(e))
@@ -97,13 +110,9 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
             return value
         return e.select(keep, value, e.constant(float("-inf"), f))
 
-    kb.compute(scores, masked, name="mask")
-
     # 3. row maximum
     def score(e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue]) -> SSAValue:
         return e.load(scores, [*ivs, rvs[0]])
-
-    MAX.into(kb, row_max, [seq_kv], score, "row_max")
 
     # 4. exp and row sum
     def shifted_exp(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
@@ -112,31 +121,64 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
         top = e.select(all_masked, e.constant(0.0, f), top)
         return e.exp(e.sub(e.load(scores, ivs), top))
 
-    kb.compute(scores, shifted_exp, name="exp")
-
-    SUM.into(kb, row_sum, [seq_kv], score, "row_sum")
-
     # 5. probabilities times v
     def inverse_sum(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         total = e.load(row_sum, ivs)
         empty = e.compare("eq", total, e.constant(0.0, f))
         return e.select(empty, e.constant(0.0, f), e.div(e.constant(1.0, f), total))
 
-    kb.compute(row_sum, inverse_sum, name="inverse_sum")
-
-    def weighted(
-        e: Emitter, ivs: list[SSAValue], rvs: list[SSAValue], acc: SSAValue
-    ) -> SSAValue:
+    def weighted(e: Emitter, ivs: list[SSAValue], j: SSAValue) -> SSAValue:
         b, i, h, d = ivs
-        j = rvs[0]
+        acc_value = e.load(acc, ivs)
         p = e.mul(e.load(scores, [b, h, i, j]), e.load(row_sum, [b, h, i]))
-        return e.add(acc, e.mul(p, e.load(v, [b, j, kv_head(e, h), d])))
+        return e.add(acc_value, e.mul(p, e.load(v, [b, j, kv_head(e, h), d])))
 
-    acc = accumulate(
-        kb, out, [seq_kv], lambda e, ivs: e.constant(0.0, f), weighted, "pv"
-    )
-    if acc is not out:
-        kb.compute(out, lambda e, ivs: e.load(acc, ivs), name="pv_cast")
+    def store_at(
+        spatial: list[tuple[SSAValue, SymExpr]],
+        value_at: Callable[[Emitter, list[SSAValue]], SSAValue],
+        target: Buffer,
+        name: str,
+        reduce: Sequence[tuple[SSAValue, SymExpr]] = (),
+    ) -> None:
+        """target[spatial ivs] = value_at(all ivs) in one block."""
+        with kb.block(name, spatial, reduce) as ivs:
+            s_ivs = ivs[: len(spatial)]
+            kb.emitter.store(value_at(kb.emitter, ivs), target, s_ivs)
+
+    row_extents = [batch, heads, seq_q]
+    with kb.loops(row_extents, parallel=parallel_axis(row_extents)) as row_vars:
+        rows = list(zip(row_vars, row_extents, strict=True))
+        b_row, h_row, i_row = rows
+        with kb.loops([seq_kv]) as (j,):
+            SUM.in_row(kb, scores, [*rows, (j, seq_kv)], [head_dim], product, "qk")
+        with kb.loops([seq_kv]) as (j,):
+            store_at([*rows, (j, seq_kv)], masked, scores, "mask")
+        MAX.in_row(kb, row_max, rows, [seq_kv], score, "row_max")
+        with kb.loops([seq_kv]) as (j,):
+            store_at([*rows, (j, seq_kv)], shifted_exp, scores, "exp")
+        SUM.in_row(kb, row_sum, rows, [seq_kv], score, "row_sum")
+        store_at(rows, inverse_sum, row_sum, "inverse_sum")
+        # out[b, i, h, :] = sum_j p[j] * v[b, j, h, :], in (j, e) loop order
+        # so that the innermost loop is contiguous in v and out.
+        head = [b_row, i_row, h_row]
+        with kb.loops([head_dim_v]) as (d,):
+            store_at([*head, (d, head_dim_v)], lambda e, ivs: zero(e), acc, "pv_init")
+        with kb.loops([seq_kv]) as (j,), kb.loops([head_dim_v]) as (d,):
+            store_at(
+                [*head, (d, head_dim_v)],
+                lambda e, ivs: weighted(e, ivs[:4], ivs[4]),
+                acc,
+                "pv_update",
+                reduce=[(j, seq_kv)],
+            )
+        if acc is not out:
+            with kb.loops([head_dim_v]) as (d,):
+                store_at(
+                    [*head, (d, head_dim_v)],
+                    lambda e, ivs: e.load(acc, ivs),
+                    out,
+                    "pv_cast",
+                )
 
 
 def rotary_rule(op: Operation, kb: KernelBuilder) -> None:

@@ -1,7 +1,10 @@
 """Kernels of the normalization graph ops: softmax, layer_norm and rms_norm.
 
-Each kernel first folds every row (the normalized axes) into f32 scratch
-buffers shaped like the remaining dims, then writes the output elementwise.
+Each kernel runs one loop nest over the rows (the dims that are not
+normalized); per row it folds the normalized axes into f32 scratch buffers
+shaped like the remaining dims, then writes that row of the output.  Every row
+writes only its own output and scratch elements, so the outermost non-unit
+row loop is parallel.
 Softmax subtracts the row maximum before `exp`, so large logits do not
 overflow.  layer_norm takes the biased variance in a second pass over
 `x - mean` (PyTorch's definition, without the cancellation of
@@ -10,46 +13,82 @@ E[x^2] - E[x]^2).  f16/bf16 inputs are computed in f32 throughout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xdsl.dialects import math
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import normalization as norm
-from xunity.legalize.kernel_builder import Buffer, Emitter, KernelBuilder, LegalizeRule
+from xunity.legalize.kernel_builder import (
+    Buffer,
+    Emitter,
+    KernelBuilder,
+    LegalizeRule,
+    parallel_axis,
+)
 from xunity.legalize.reduction import MAX, SUM, ReducedAxes, mean_of
+from xunity.symbolic import SymExpr
+
+
+def _row_loops(kb: KernelBuilder, axes: ReducedAxes):
+    """The loops over the kept dims (one row per iteration), the outermost
+    non-unit one parallel: each row writes only its own elements of the output
+    and of the row-indexed scratch buffers."""
+    shape = list(axes.kept_shape)
+    return kb.loops(shape, parallel=parallel_axis(shape))
+
+
+def _row_compute(
+    kb: KernelBuilder,
+    out: Buffer,
+    axes: ReducedAxes,
+    rows: list[tuple[SSAValue, SymExpr]],
+    value_at: Callable[[Emitter, list[SSAValue]], SSAValue],
+    name: str,
+) -> None:
+    """out[i...] = value_at(i...) over one row (inside the row loops); the
+    block's iteration variables are in the output's dim order."""
+    with kb.loops(axes.extents) as reduce_vars:
+        reduced = list(zip(reduce_vars, axes.extents, strict=True))
+        spatial = axes.input_indices(rows, reduced)  # type: ignore[arg-type]
+        with kb.block(name, spatial) as ivs:  # type: ignore[arg-type]
+            kb.emitter.store(value_at(kb.emitter, ivs), out, ivs)
 
 
 def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
     """row_max = max(x); row_sum = sum(exp(x - row_max));
-    y = exp(x - row_max) / row_sum"""
+    y = exp(x - row_max) / row_sum, all three steps inside one loop over rows"""
     assert isinstance(op, norm.SoftmaxOp)
     (x,), (out,) = kb.inputs, kb.outputs
     axes = ReducedAxes.of(x.shape, [op.axis.value.data], keepdims=False)
     row_max = kb.scratch(axes.kept_shape, f32)
     row_sum = kb.scratch(axes.kept_shape, f32)
     value = axes.element(x)
-    MAX.into(kb, row_max, axes.extents, value, name="softmax_max")
 
     def shifted_exp(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
         return e.exp(e.sub(value(e, s, r), e.load(row_max, s)))
-
-    SUM.into(kb, row_sum, axes.extents, shifted_exp, name="softmax_sum")
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row = axes.kept_indices(ivs, kb.zero)
         numerator = e.exp(e.sub(e.load(x, ivs), e.load(row_max, row)))
         return e.div(numerator, e.load(row_sum, row))
 
-    kb.compute(out, value_at, name="softmax")
+    with _row_loops(kb, axes) as row_vars:
+        rows = list(zip(row_vars, axes.kept_shape, strict=True))
+        MAX.in_row(kb, row_max, rows, axes.extents, value, name="softmax_max")
+        SUM.in_row(kb, row_sum, rows, axes.extents, shifted_exp, name="softmax_sum")
+        _row_compute(kb, out, axes, rows, value_at, name="softmax")
 
 
 def _trailing_axes(op: norm.TrailingNormOp, kb: KernelBuilder) -> ReducedAxes:
     return ReducedAxes.of(kb.inputs[0].shape, op.axes.get_values(), keepdims=False)
 
 
-def _inverse_std_into(
+def _inverse_std_in_row(
     kb: KernelBuilder,
     rstd: Buffer,
+    rows: list[tuple[SSAValue, SymExpr]],
     x: Buffer,
     axes: ReducedAxes,
     eps: float,
@@ -71,52 +110,59 @@ def _inverse_std_into(
         shifted = e.add(variance, e.constant(eps, f32))
         return e.div(e.constant(1.0, f32), e.math(math.SqrtOp, shifted))
 
-    SUM.into(kb, rstd, axes.extents, square, name, finalize=inverse_std)
+    SUM.in_row(kb, rstd, rows, axes.extents, square, name, finalize=inverse_std)
 
 
 def layer_norm_rule(op: Operation, kb: KernelBuilder) -> None:
     """mean = sum(x) / N; rstd = 1 / sqrt(sum((x - mean)^2) / N + eps);
-    y = (x - mean) * rstd * gamma + beta"""
+    y = (x - mean) * rstd * gamma + beta, all inside one loop over rows"""
     assert isinstance(op, norm.LayerNormOp)
     (x, gamma, beta), (out,) = kb.inputs, kb.outputs
     axes = _trailing_axes(op, kb)
     outer = len(axes.kept_shape)
     mean = kb.scratch(axes.kept_shape, f32)
     rstd = kb.scratch(axes.kept_shape, f32)
-    SUM.into(
-        kb,
-        mean,
-        axes.extents,
-        axes.element(x),
-        name="layer_norm_mean",
-        finalize=mean_of(kb, axes.extents),
-    )
     eps = op.eps.value.data
-    _inverse_std_into(kb, rstd, x, axes, eps, "layer_norm_rstd", mean)
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row, inner = ivs[:outer], ivs[outer:]
         normalized = e.mul(e.sub(e.load(x, ivs), e.load(mean, row)), e.load(rstd, row))
         return e.add(e.mul(normalized, e.load(gamma, inner)), e.load(beta, inner))
 
-    kb.compute(out, value_at, name="layer_norm")
+    with _row_loops(kb, axes) as row_vars:
+        rows = list(zip(row_vars, axes.kept_shape, strict=True))
+        SUM.in_row(
+            kb,
+            mean,
+            rows,
+            axes.extents,
+            axes.element(x),
+            name="layer_norm_mean",
+            finalize=mean_of(kb, axes.extents),
+        )
+        _inverse_std_in_row(kb, rstd, rows, x, axes, eps, "layer_norm_rstd", mean)
+        _row_compute(kb, out, axes, rows, value_at, name="layer_norm")
 
 
 def rms_norm_rule(op: Operation, kb: KernelBuilder) -> None:
-    """rstd = 1 / sqrt(sum(x^2) / N + eps); y = x * rstd * weight"""
+    """rstd = 1 / sqrt(sum(x^2) / N + eps); y = x * rstd * weight, inside one
+    loop over rows"""
     assert isinstance(op, norm.RMSNormOp)
     (x, weight), (out,) = kb.inputs, kb.outputs
     axes = _trailing_axes(op, kb)
     outer = len(axes.kept_shape)
     rstd = kb.scratch(axes.kept_shape, f32)
-    _inverse_std_into(kb, rstd, x, axes, op.eps.value.data, "rms_norm_rstd")
+    eps = op.eps.value.data
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
         row, inner = ivs[:outer], ivs[outer:]
         normalized = e.mul(e.load(x, ivs), e.load(rstd, row))
         return e.mul(normalized, e.load(weight, inner))
 
-    kb.compute(out, value_at, name="rms_norm")
+    with _row_loops(kb, axes) as row_vars:
+        rows = list(zip(row_vars, axes.kept_shape, strict=True))
+        _inverse_std_in_row(kb, rstd, rows, x, axes, eps, "rms_norm_rstd")
+        _row_compute(kb, out, axes, rows, value_at, name="rms_norm")
 
 
 RULES: dict[type[Operation], LegalizeRule] = {

@@ -170,6 +170,38 @@ class Fold:
             return
         reduce_into(kb, out, extents, init, update, finalize, name)
 
+    def in_row(
+        self,
+        kb: KernelBuilder,
+        acc: Buffer,
+        rows: Sequence[tuple[SSAValue, SymExpr]],
+        extents: Sequence[SymExpr],
+        element: Element,
+        name: str,
+        finalize: Finalize | None = None,
+    ) -> None:
+        """acc[row] = finalize(fold of element(row, r) over r), inside the caller's
+        loops over `rows` (loop variable, extent): an init block, the reduce loops
+        and, with `finalize`, a block mapping acc[row] in place.  `acc` holds the
+        compute type (an f32 scratch for f16/bf16) and is indexed by the row, so
+        every row touches only its own element and the row loops may be parallel.
+        """
+        acc_type = compute_type(acc.element_type)
+        assert acc_type == acc.element_type, "in_row accumulates in the compute type"
+        spatial = list(rows)
+        with kb.block(f"{name}_init", spatial) as ivs:
+            kb.emitter.store(self.identity(kb.emitter, acc_type), acc, ivs)
+        with kb.loops(extents) as reduce_vars:
+            reduce = list(zip(reduce_vars, extents, strict=True))
+            with kb.block(f"{name}_update", spatial, reduce) as ivs:
+                e = kb.emitter
+                s, r = ivs[: len(spatial)], ivs[len(spatial) :]
+                e.store(self.combine(e, e.load(acc, s), element(e, s, r)), acc, s)
+        if finalize is not None:
+            with kb.block(f"{name}_final", spatial) as ivs:
+                e = kb.emitter
+                e.store(finalize(e, e.load(acc, ivs)), acc, ivs)
+
 
 SUM = Fold(lambda e, t: e.constant(0, t), Emitter.add, widen=True)
 MAX = Fold(lowest, maximum, widen=False)

@@ -6,6 +6,11 @@
 // CHECK: %[[SCORES:.*]] = tir.alloc_buffer(%b, %n, %m) : memref<?x4x?x?xf32>
 // CHECK-NEXT: %[[MAX:.*]] = tir.alloc_buffer(%b, %n) : memref<?x4x?xf32>
 // CHECK-NEXT: %[[SUM:.*]] = tir.alloc_buffer(%b, %n) : memref<?x4x?xf32>
+// One loop nest over the rows (b, h, i), parallel over the outermost:
+// CHECK: tir.for %{{.*}} = %{{.*}} to %b step %{{.*}} parallel {
+// CHECK-NEXT: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK-NEXT: tir.for %{{.*}} = %{{.*}} to %n step %{{.*}} serial {
+// CHECK-NOT: parallel
 // CHECK: tir.block "qk_update2" (%[[QB:[0-9]+]] = spatial %{{[^,]*}}, %[[QH:[0-9]+]] = spatial %{{[^,]*}}, %[[QI:[0-9]+]] = spatial %{{[^,]*}}, %[[QJ:[0-9]+]] = spatial %{{[^,]*}}, %[[QD:[0-9]+]] = reduce
 // CHECK-NEXT: %[[ACC:.*]] = tir.load %[[SCORES]][%[[QB]], %[[QH]], %[[QI]], %[[QJ]]]
 // CHECK-NEXT: %[[QQ:.*]] = tir.load %in0[%[[QB]], %[[QI]], %[[QH]], %[[QD]]]

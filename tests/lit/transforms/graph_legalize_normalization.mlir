@@ -1,12 +1,15 @@
 // RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
 // softmax: row maximum, then the sum of exp(x - max), both in f32 scratch
-// buffers over the non-softmax dims; then exp(x - max) / sum.
+// buffers over the non-softmax dims; then exp(x - max) / sum.  All three
+// steps sit inside one parallel loop over the rows.
 // CHECK-LABEL: func.func @softmax_subtracts_row_max
 // CHECK: func.func private @graph_softmax_0
 // CHECK: %[[MAX:.*]] = tir.alloc_buffer(%n) : memref<?xf32>
 // CHECK-NEXT: %[[SUM:.*]] = tir.alloc_buffer(%n) : memref<?xf32>
-// CHECK: tir.block "softmax_max_init1"
+// CHECK: tir.for %[[ROW:.*]] = %{{.*}} to %n step %{{.*}} parallel {
+// CHECK-NOT: parallel
+// CHECK: tir.block "softmax_max_init1" (%{{.*}} = spatial %[[ROW]] < %n)
 // CHECK-NEXT: %[[NEG_INF:.*]] = arith.constant 0xff800000 : f32
 // CHECK-NEXT: tir.store %[[NEG_INF]], %[[MAX]]
 // CHECK: tir.block "softmax_max_update2"
@@ -58,6 +61,8 @@ func.func @softmax_middle_axis_f16(%x: !graph.tensor<[n, 8, 4], f16>) -> !graph.
 // CHECK: func.func private @graph_layer_norm_0
 // CHECK: %[[MEAN:.*]] = tir.alloc_buffer(%n) : memref<?xf32>
 // CHECK-NEXT: %[[RSTD:.*]] = tir.alloc_buffer(%n) : memref<?xf32>
+// CHECK: tir.for %{{.*}} = %{{.*}} to %n step %{{.*}} parallel {
+// CHECK-NOT: parallel
 // CHECK: tir.block "layer_norm_mean_update2"
 // CHECK: tir.block "layer_norm_mean_final3"
 // CHECK: arith.divf
