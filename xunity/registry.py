@@ -121,6 +121,12 @@ def _cpu_profile_kernels() -> type[ModulePass]:
     return CpuProfileKernelsPass
 
 
+def _cpu_expand_microkernels() -> type[ModulePass]:
+    from xunity.transforms.cpu_expand_microkernels import CpuExpandMicrokernelsPass
+
+    return CpuExpandMicrokernelsPass
+
+
 def _tir_apply_schedule() -> type[ModulePass]:
     from xunity.transforms.tir_apply_schedule import TirApplySchedulePass
 
@@ -128,6 +134,7 @@ def _tir_apply_schedule() -> type[ModulePass]:
 
 
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "cpu-expand-microkernels": _cpu_expand_microkernels,
     "cpu-profile-kernels": _cpu_profile_kernels,
     "xunity-lower-to-llvm": _xunity_lower_to_llvm,
     "convert-arith-to-llvm": _convert_arith_to_llvm,

@@ -523,6 +523,78 @@ class VReduceOp(VectorOp):
             )
 
 
+# ------------------------------------------------------------------ micro-kernels
+_PTR = LLVMPointerType()
+"""The opaque pointer, as a constraint the declarative format can infer."""
+
+
+@irdl_op_definition
+class GemmMicrokernelOp(IRDLOperation):
+    """One register tile of a packed GEMM: C[rows, cols] (+)= A_panel @ B_panel.
+
+    `cpu.gemm_microkernel %a, %b, %c ldc %ldc k %kc rows %r cols %n accumulate
+    %acc scratch %s mr = 14 nr = 32 : f32`
+
+    `a` is an A micro-panel packed k-major (`a[k * mr + r]`), `b` a B micro-panel
+    (`b[k * nr + j]`, 64-byte aligned), both zero-padded to the full tile; `c`
+    is row-major with row stride `ldc` elements.  Only the `rows` x `cols`
+    corner of the tile is written (edge tiles pass through `scratch`, `mr * nr`
+    elements), plus C's old values when `accumulate` is true.
+    `cpu-expand-microkernels` turns it into `mr * nr / 16` accumulator vectors
+    carried through the k loop.
+    """
+
+    name = "cpu.gemm_microkernel"
+    a = operand_def(_PTR)
+    b = operand_def(_PTR)
+    c = operand_def(_PTR)
+    ldc = operand_def(IndexType)
+    kc = operand_def(IndexType)
+    rows = operand_def(IndexType)
+    cols = operand_def(IndexType)
+    accumulate = operand_def(IntegerType(1))
+    scratch = operand_def(_PTR)
+    mr = prop_def(IntegerAttr[I64])
+    nr = prop_def(IntegerAttr[I64])
+    element_type = prop_def(Float32Type)
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+    assembly_format = (
+        "$a `,` $b `,` $c `ldc` $ldc `k` $kc `rows` $rows `cols` $cols "
+        "`accumulate` $accumulate `scratch` $scratch `mr` `=` $mr `nr` `=` $nr "
+        "attr-dict `:` $element_type"
+    )
+
+    VECTOR_WIDTH: ClassVar[int] = 16
+    """f32 lanes per accumulator (one AVX-512 register)."""
+
+    MAX_ACCUMULATORS: ClassVar[int] = 30
+    """x86-64 has 32 vector registers; two hold the B vectors of one k step."""
+
+    def __init__(self, operands: Sequence[SSAValue | Operation], mr: int, nr: int):
+        super().__init__(
+            operands=list(operands),
+            properties={
+                "mr": IntegerAttr(mr, 64),
+                "nr": IntegerAttr(nr, 64),
+                "element_type": Float32Type(),
+            },
+        )
+
+    def verify_(self) -> None:
+        mr, nr = self.mr.value.data, self.nr.value.data
+        if mr <= 0 or nr <= 0 or nr % self.VECTOR_WIDTH:
+            raise VerifyException(
+                f"cpu.gemm_microkernel: mr must be positive and nr a positive "
+                f"multiple of {self.VECTOR_WIDTH}, got mr = {mr}, nr = {nr}"
+            )
+        if mr * nr // self.VECTOR_WIDTH > self.MAX_ACCUMULATORS:
+            raise VerifyException(
+                f"cpu.gemm_microkernel: a {mr}x{nr} tile needs "
+                f"{mr * nr // self.VECTOR_WIDTH} accumulator registers, more than "
+                f"{self.MAX_ACCUMULATORS}"
+            )
+
+
 # ------------------------------------------------------------------ runtime
 @irdl_op_definition
 class RuntimeCallOp(IRDLOperation):
@@ -719,6 +791,7 @@ Cpu = Dialect(
         VBroadcastOp,
         VFmaOp,
         VReduceOp,
+        GemmMicrokernelOp,
         RuntimeCallOp,
         WorkspaceAllocOp,
         WorkspaceFreeOp,

@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     StringAttr,
 )
+from xdsl.dialects.llvm import LLVMPointerType
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
     Block,
@@ -420,13 +421,13 @@ class BlockOp(IRDLOperation):
         writes = set(self.writes)
         for region in self.regions:
             for inner in region.walk():
-                if not isinstance(inner, LoadOp | StoreOp):
+                if not isinstance(inner, LoadOp | StoreOp | AccessPtrOp):
                     continue
                 buffer = inner.buffer
                 defining = _defining_op(buffer)
                 if defining is not None and self.is_ancestor(defining):
                     continue  # a buffer local to the block needs no declaration
-                if isinstance(inner, StoreOp) and buffer not in writes:
+                if isinstance(inner, StoreOp | AccessPtrOp) and buffer not in writes:
                     raise VerifyException(
                         f"{self.name}: every buffer stored to must be declared in "
                         f"writes (block {self.block_name})"
@@ -514,13 +515,13 @@ class BlockOp(IRDLOperation):
         return op
 
 
-def _buffer_type(op: LoadOp | StoreOp) -> MemRefType:
+def _buffer_type(op: LoadOp | StoreOp | AccessPtrOp) -> MemRefType:
     buffer_type = op.buffer.type
     assert isinstance(buffer_type, MemRefType)  # guaranteed by operand_def
     return buffer_type
 
 
-def _verify_index_count(op: LoadOp | StoreOp) -> None:
+def _verify_index_count(op: LoadOp | StoreOp | AccessPtrOp) -> None:
     buffer_type = _buffer_type(op)
     rank = buffer_type.get_num_dims()
     if len(op.indices) != rank:
@@ -539,7 +540,7 @@ def _parse_access(parser: Parser) -> tuple[UnresolvedOperand, list[SSAValue]]:
     return buffer, [parser.resolve_operand(index, IndexType()) for index in indices]
 
 
-def _print_access(printer: Printer, op: LoadOp | StoreOp) -> None:
+def _print_access(printer: Printer, op: LoadOp | StoreOp | AccessPtrOp) -> None:
     printer.print_ssa_value(op.buffer)
     printer.print_string("[")
     printer.print_list(op.indices, printer.print_ssa_value)
@@ -649,6 +650,44 @@ class StoreOp(IRDLOperation):
 
 
 @irdl_op_definition
+class AccessPtrOp(IRDLOperation):
+    """The address of one element, for ops that take raw pointers (micro-kernels).
+
+    `%p = tir.access_ptr %A[%i, %j] : memref<?x?xf32>` (an `!llvm.ptr`)
+
+    Like TVM's `access_ptr`: whatever is done through the pointer stays out of
+    the block's declared accesses, so a block using it must declare the buffer
+    in `writes`.
+    """
+
+    name = "tir.access_ptr"
+    buffer = operand_def(MemRefType)
+    indices = var_operand_def(IndexType)
+    result = result_def(LLVMPointerType)
+    traits = traits_def(Pure())
+
+    def __init__(self, buffer: SSAValue | Operation, indices: Sequence[SSAValue]):
+        super().__init__(operands=[buffer, indices], result_types=[LLVMPointerType()])
+
+    def verify_(self) -> None:
+        _verify_index_count(self)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        _print_access(printer, self)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> Self:
+        buffer, indices = _parse_access(parser)
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        buffer_type = _parse_buffer_type(parser, "tir.access_ptr")
+        op = cls(parser.resolve_operand(buffer, buffer_type), indices)
+        op.attributes |= attributes
+        return op
+
+
+@irdl_op_definition
 class AllocBufferOp(IRDLOperation):
     """A scratch buffer, one size operand per dynamic dim.
 
@@ -677,6 +716,6 @@ class AllocBufferOp(IRDLOperation):
 
 Tir = Dialect(
     "tir",
-    [YieldOp, ForOp, BlockOp, LoadOp, StoreOp, AllocBufferOp],
+    [YieldOp, ForOp, BlockOp, LoadOp, StoreOp, AccessPtrOp, AllocBufferOp],
     [ForKindAttr, IterKindAttr],
 )

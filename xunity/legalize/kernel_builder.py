@@ -476,3 +476,40 @@ def parallel_axis(extents: Sequence[SymExpr]) -> int | None:
         if not extent.provably_equal(1):
             return position
     return None
+
+
+@contextmanager
+def loop_over(
+    kb: KernelBuilder, extent: SSAValue, parallel: bool = False
+) -> Iterator[SSAValue]:
+    """One loop over [0, extent) with a run-time extent (an index value, where
+    `kb.loops` takes symbolic dims); yields the induction variable."""
+    kind = tir.ForKind.PARALLEL if parallel else tir.ForKind.SERIAL
+    loop = tir.ForOp(kb.zero, extent, kb.dim(1), kind)
+    kb.emitter.builder.insert(loop)
+    with kb._at(loop.body.block):  # pyright: ignore[reportPrivateUsage]
+        yield loop.induction_var
+
+
+@contextmanager
+def block_over(
+    kb: KernelBuilder,
+    name: str,
+    spatial: Sequence[tuple[SSAValue, SSAValue]],
+    reads: Sequence[Buffer],
+    writes: Sequence[Buffer],
+    reduce: Sequence[tuple[SSAValue, SSAValue]] = (),
+) -> Iterator[list[SSAValue]]:
+    """A tir.block over (binding, extent) pairs with run-time extents, its
+    accesses declared explicitly; yields the iteration variables."""
+    iter_vars = [tir.IterVar("spatial", b, x) for b, x in spatial]
+    iter_vars += [tir.IterVar("reduce", b, x) for b, x in reduce]
+    op = tir.BlockOp(
+        name,
+        iter_vars,
+        reads=[buffer.value for buffer in reads],
+        writes=[buffer.value for buffer in writes],
+    )
+    kb.emitter.builder.insert(op)
+    with kb._at(op.body.block):  # pyright: ignore[reportPrivateUsage]
+        yield list(op.iter_vars)

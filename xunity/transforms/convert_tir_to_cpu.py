@@ -317,7 +317,10 @@ def _check_buffer_uses(kernel: func.FuncOp, buffer: SSAValue, what: str) -> None
     rank = buffer.type.get_num_dims()
     for use in buffer.uses:
         user = use.operation
-        if isinstance(user, tir.LoadOp | tir.StoreOp) and user.buffer is buffer:
+        if (
+            isinstance(user, tir.LoadOp | tir.StoreOp | tir.AccessPtrOp)
+            and user.buffer is buffer
+        ):
             continue
         if isinstance(user, tir.BlockOp) and (
             buffer in user.reads or buffer in user.writes
@@ -570,6 +573,20 @@ class LowerStore(RewritePattern):
         rewriter.replace(op, llvm.StoreOp(op.value, address, alignment=view.align))
 
 
+class LowerAccessPtr(RewritePattern):
+    """tir.access_ptr %A[%i, %j]  ->  llvm.getelementptr %A[i*s0 + j*s1]"""
+
+    def __init__(self, state: KernelState):
+        self.state = state
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tir.AccessPtrOp, rewriter: PatternRewriter) -> None:
+        view = self.state.buffers.get(op.buffer)
+        if view is None:
+            return
+        rewriter.replace_op(op, [], [view.address(op.indices, rewriter)])
+
+
 class LowerBufferDim(RewritePattern):
     """memref.dim %A, %c1  ->  the entry-computed value of dim 1 of %A"""
 
@@ -637,6 +654,7 @@ def lower_kernel(kernel: func.FuncOp, args: Sequence[KernelArg]) -> None:
             InlineBlock(),
             LowerLoad(state),
             LowerStore(state),
+            LowerAccessPtr(state),
             LowerBufferDim(state),
         ],
         dce_enabled=False,

@@ -1,5 +1,6 @@
 """`convert-to-llvm`: every convert-*-to-llvm pass, in the order that keeps types legal.
 
+    cpu-expand-microkernels       micro-kernels -> scf loops of cpu vector ops
     convert-cpu-to-llvm           while cpu.parallel bodies are single blocks (they hold
                                   scf loops); emits arith / cf / scf on index
     convert-scf-to-cf             (xDSL) the scf loops, cpu.parallel's included
@@ -28,9 +29,11 @@ from xunity.transforms.convert_cf_to_llvm import ConvertCfToLlvmPass
 from xunity.transforms.convert_cpu_to_llvm import ConvertCpuToLlvmPass
 from xunity.transforms.convert_func_to_llvm import ConvertFuncToLlvmPass
 from xunity.transforms.convert_math_to_llvm import ConvertMathToLlvmPass
+from xunity.transforms.cpu_expand_microkernels import CpuExpandMicrokernelsPass
 from xunity.transforms.llvm_conversion import conversion_error
 
 PIPELINE: tuple[ModulePass, ...] = (
+    CpuExpandMicrokernelsPass(),
     ConvertCpuToLlvmPass(),
     ConvertScfToCf(),
     ConvertMathToLlvmPass(),

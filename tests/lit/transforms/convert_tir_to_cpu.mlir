@@ -306,3 +306,26 @@ func.func @functions_without_tir_kernel_are_left_alone(%a: memref<4xf32>) {
   %v = tir.load %a[%c0] : memref<4xf32>
   func.return
 }
+
+// -----
+
+// tir.access_ptr is the element address a load would use: i * 64 + j.
+// CHECK-LABEL: func.func @access_ptr_is_a_gep
+// CHECK: %[[ROW:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[LIN:.*]] = arith.addi %[[ROW]], %{{.*}} : index
+// CHECK-NEXT: %[[OFF:.*]] = arith.index_cast %[[LIN]] : index to i64
+// CHECK-NEXT: %[[P:.*]] = llvm.getelementptr %{{.*}}[%[[OFF]]] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT: %[[V:.*]] = arith.constant
+// CHECK-NEXT: llvm.store %[[V]], %[[P]]
+// CHECK-NOT: tir.access_ptr
+func.func @access_ptr_is_a_gep(%n: index {tir.shape_var = "n"}, %a: memref<?x64xf32> {tir.dims = #graph.dims<[n, 64]>}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  tir.for %i = %c0 to %n step %c1 serial {
+    %q = tir.access_ptr %a[%i, %c3] : memref<?x64xf32>
+    %v = arith.constant 1.0 : f32
+    llvm.store %v, %q : f32, !llvm.ptr
+  }
+  func.return
+}

@@ -1,14 +1,16 @@
 // RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
-// A 2-D matmul: a parallel loop over the rows i, each one initialising its row
-// then looping k outside the contiguous column loop j.
+// The generic kernel (f16/bf16, integers, 1-D operands; f32 matrices take the
+// packed GEMM of graph_legalize_gemm.mlir).  A 2-D matmul: a parallel loop over
+// the rows i, each one initialising its row then looping k outside the
+// contiguous column loop j.
 // CHECK-LABEL: func.func @matmul_2d
-// CHECK-NEXT: graph.call_tir @graph_matmul_0(%{{.*}}, %{{.*}}) : (!graph.tensor<[n, k], f32>, !graph.tensor<[k, 64], f32>) -> !graph.tensor<[n, 64], f32>
-// CHECK: func.func private @graph_matmul_0(%k: index {tir.shape_var = "k"}, %n: index {tir.shape_var = "n"}, %in0: memref<?x?xf32> {tir.dims = #graph.dims<[n, k]>}, %in1: memref<?x64xf32> {tir.dims = #graph.dims<[k, 64]>}, %out0: memref<?x64xf32> {tir.dims = #graph.dims<[n, 64]>}) attributes {tir.kernel}
+// CHECK-NEXT: graph.call_tir @graph_matmul_0(%{{.*}}, %{{.*}}) : (!graph.tensor<[n, k], i32>, !graph.tensor<[k, 64], i32>) -> !graph.tensor<[n, 64], i32>
+// CHECK: func.func private @graph_matmul_0(%k: index {tir.shape_var = "k"}, %n: index {tir.shape_var = "n"}, %in0: memref<?x?xi32> {tir.dims = #graph.dims<[n, k]>}, %in1: memref<?x64xi32> {tir.dims = #graph.dims<[k, 64]>}, %out0: memref<?x64xi32> {tir.dims = #graph.dims<[n, 64]>}) attributes {tir.kernel}
 // CHECK: tir.for %[[LI:.*]] = %{{.*}} to %n step %{{.*}} parallel {
 // CHECK-NEXT: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} serial {
 // CHECK-NEXT: tir.block "matmul_init1"
-// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : i32
 // CHECK-NEXT: tir.store %[[ZERO]], %out0
 // CHECK: tir.for %[[K:.*]] = %{{.*}} to %k step %{{.*}} serial {
 // CHECK-NEXT: tir.for %[[LJ:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
@@ -16,13 +18,13 @@
 // CHECK-NEXT: %[[ACC:.*]] = tir.load %out0[%[[I]], %[[J]]]
 // CHECK-NEXT: %[[A:.*]] = tir.load %in0[%[[I]], %[[VK]]]
 // CHECK-NEXT: %[[B:.*]] = tir.load %in1[%[[VK]], %[[J]]]
-// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
-// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT: %[[P:.*]] = arith.muli %[[A]], %[[B]] : i32
+// CHECK-NEXT: %[[S:.*]] = arith.addi %[[ACC]], %[[P]] : i32
 // CHECK-NEXT: tir.store %[[S]], %out0[%[[I]], %[[J]]]
 // CHECK-NOT: tir.alloc_buffer
-func.func @matmul_2d(%a: !graph.tensor<[n, k], f32>, %b: !graph.tensor<[k, 64], f32>) -> !graph.tensor<[n, 64], f32> {
-  %c = graph.matmul %a, %b : !graph.tensor<[n, k], f32>, !graph.tensor<[k, 64], f32> -> !graph.tensor<[n, 64], f32>
-  func.return %c : !graph.tensor<[n, 64], f32>
+func.func @matmul_2d(%a: !graph.tensor<[n, k], i32>, %b: !graph.tensor<[k, 64], i32>) -> !graph.tensor<[n, 64], i32> {
+  %c = graph.matmul %a, %b : !graph.tensor<[n, k], i32>, !graph.tensor<[k, 64], i32> -> !graph.tensor<[n, 64], i32>
+  func.return %c : !graph.tensor<[n, 64], i32>
 }
 
 // -----
@@ -32,11 +34,11 @@ func.func @matmul_2d(%a: !graph.tensor<[n, k], f32>, %b: !graph.tensor<[k, 64], 
 // CHECK: func.func private @graph_matmul_0
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : index
 // CHECK: tir.block "matmul_update2" (%[[B0:.*]] = spatial %{{.*}} < %b, %[[B1:[0-9]+]] = spatial %{{.*}} < %h, %[[I:[0-9]+]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial %{{.*}} < %m, %[[K:[0-9]+]] = reduce %{{.*}} < %k)
-// CHECK: tir.load %in0[%[[B0]], %[[ZERO]], %[[I]], %[[K]]] : memref<?x1x?x?xf32>
-// CHECK-NEXT: tir.load %in1[%[[B1]], %[[K]], %[[J]]] : memref<?x?x?xf32>
-func.func @matmul_broadcast_batch(%a: !graph.tensor<[b, 1, n, k], f32>, %c: !graph.tensor<[h, k, m], f32>) -> !graph.tensor<[b, h, n, m], f32> {
-  %0 = graph.matmul %a, %c : !graph.tensor<[b, 1, n, k], f32>, !graph.tensor<[h, k, m], f32> -> !graph.tensor<[b, h, n, m], f32>
-  func.return %0 : !graph.tensor<[b, h, n, m], f32>
+// CHECK: tir.load %in0[%[[B0]], %[[ZERO]], %[[I]], %[[K]]] : memref<?x1x?x?xi32>
+// CHECK-NEXT: tir.load %in1[%[[B1]], %[[K]], %[[J]]] : memref<?x?x?xi32>
+func.func @matmul_broadcast_batch(%a: !graph.tensor<[b, 1, n, k], i32>, %c: !graph.tensor<[h, k, m], i32>) -> !graph.tensor<[b, h, n, m], i32> {
+  %0 = graph.matmul %a, %c : !graph.tensor<[b, 1, n, k], i32>, !graph.tensor<[h, k, m], i32> -> !graph.tensor<[b, h, n, m], i32>
+  func.return %0 : !graph.tensor<[b, h, n, m], i32>
 }
 
 // -----

@@ -228,3 +228,19 @@ cpu.packed_func @f_packed wraps @f args = [#cpu.arg<"x", f32, [n, m + 1]>]
 
 // CHECK: error: cpu.packed_func: wrapped function @missing is not defined
 cpu.packed_func @f_packed wraps @missing args = []
+
+// -----
+
+func.func @gemm_microkernel_partial_vector(%p: !llvm.ptr, %i: index, %f: i1) {
+  // CHECK: error: cpu.gemm_microkernel: mr must be positive and nr a positive multiple of 16, got mr = 4, nr = 24
+  cpu.gemm_microkernel %p, %p, %p ldc %i k %i rows %i cols %i accumulate %f scratch %p mr = 4 nr = 24 : f32
+  func.return
+}
+
+// -----
+
+func.func @gemm_microkernel_too_many_registers(%p: !llvm.ptr, %i: index, %f: i1) {
+  // CHECK: error: cpu.gemm_microkernel: a 16x32 tile needs 32 accumulator registers, more than 30
+  cpu.gemm_microkernel %p, %p, %p ldc %i k %i rows %i cols %i accumulate %f scratch %p mr = 16 nr = 32 : f32
+  func.return
+}

@@ -104,3 +104,12 @@ func.func @attributes_and_empty_block(%n: index) {
   }
   func.return
 }
+
+// The address of one element, for ops that take raw pointers (micro-kernels).
+// CHECK-LABEL: func.func @access_ptr
+func.func @access_ptr(%A: memref<?x64xf32>, %i: index, %j: index) -> !llvm.ptr {
+  // CHECK-NEXT: %[[P:.*]] = tir.access_ptr %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x64xf32>
+  %p = tir.access_ptr %A[%i, %j] : memref<?x64xf32>
+  // CHECK-NEXT: func.return %[[P]] : !llvm.ptr
+  func.return %p : !llvm.ptr
+}

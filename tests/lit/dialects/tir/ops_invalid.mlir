@@ -215,3 +215,21 @@ func.func @alloc_buffer_dynamic_sizes(%n: index) {
   %t = tir.alloc_buffer(%n) : memref<?x?xf32>
   func.return
 }
+
+// -----
+
+func.func @access_ptr_index_count(%A: memref<?x?xf32>, %i: index) {
+  // CHECK: error: tir.access_ptr: index count must equal the buffer rank: memref<?x?xf32> needs 2, got 1
+  %p = tir.access_ptr %A[%i] : memref<?x?xf32>
+  func.return
+}
+
+// -----
+
+func.func @access_ptr_undeclared_in_block(%n: index, %A: memref<?xf32>, %C: memref<?xf32>) {
+  // CHECK: error: tir.block: every buffer stored to must be declared in writes (block "B")
+  tir.block "B" (%vi = spatial %n < %n) reads(%A : memref<?xf32>) writes(%C : memref<?xf32>) {
+    %p = tir.access_ptr %A[%vi] : memref<?xf32>
+  }
+  func.return
+}

@@ -1,0 +1,297 @@
+"""The f32 matmul kernels: packed GEMM around a register micro-kernel, and GEMV.
+
+GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K, N]`):
+
+    for b..                                   batch (broadcast like numpy)
+      for jc < ceil(N / NC)                   column block, nc = min(NC, N - jc*NC)
+        for pc < max(1, ceil(K / KC))         depth block,  kc = min(KC, K - pc*KC)
+          parallel p < ceil(nc / NR):         pack rhs[pc.., jc..] into panels
+            packed_b[p, k, j] (zero past N)     NR columns, k-major (L2-resident)
+          parallel ir < ceil(M / MR):         one MR-row panel of lhs per task
+            packed_a[k, r] (zero past M)        (L1-resident, thread-local)
+            for p: cpu.gemm_microkernel       C[MR, NR] (+)= packed_a @ packed_b[p]
+
+The micro-kernel keeps the MR x NR tile of C in registers for the whole kc
+loop (14 x 32 f32 = 28 zmm accumulators, 2 B vectors, 1 broadcast); the
+first depth block stores, the others accumulate.  Zero padding makes every
+micro-kernel call compute a full tile; only the in-range corner is written.
+Every dim may be symbolic: the block counts and edge sizes are index values.
+
+GEMV (a static, small M: decode shapes) is memory-bound on rhs: the columns
+are cut into strips of GEMV_STRIP run in parallel, and each strip streams its
+rows of rhs once (the (i, k, j) order: j contiguous and vectorised by LLVM).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32
+from xdsl.ir import Operation, SSAValue
+
+from xunity.dialects import cpu, tir
+from xunity.legalize.kernel_builder import (
+    Buffer,
+    Emitter,
+    KernelBuilder,
+    block_over,
+    loop_over,
+)
+from xunity.symbolic import SymExpr
+
+MR, NR = 14, 32
+"""Register tile: 14 rows x 2 zmm columns (see cpu.gemm_microkernel)."""
+KC = 256
+"""Depth block: a packed A panel (KC x MR, 14 KiB) stays in L1."""
+NC = 512
+"""Column block: the packed B block (KC x NC, 512 KiB) stays in L2."""
+_RUNTIME = SymExpr.of("runtime")
+"""Stand-in dim of buffers sized at run time (only the element type and the
+rank of such a Buffer are ever read)."""
+GEMV_MAX_ROWS = 4
+"""Up to this many (static) rows, matmul runs as GEMV strips instead."""
+GEMV_STRIP = 256
+"""Columns per GEMV task: 1 KiB of each rhs row, 16 zmm of output."""
+
+
+def is_gemm(lhs: Buffer, rhs: Buffer) -> bool:
+    """Whether the packed kernels apply: f32 matrices (batched or not)."""
+    f32_operands = lhs.element_type == f32 and rhs.element_type == f32
+    return f32_operands and lhs.rank >= 2 and rhs.rank >= 2
+
+
+def is_gemv(lhs: Buffer) -> bool:
+    rows = lhs.shape[-2].constant_value()
+    return rows is not None and rows <= GEMV_MAX_ROWS
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """A loop variable with its extent, as a block binds it."""
+
+    var: SSAValue
+    extent: SSAValue
+
+    @property
+    def pair(self) -> tuple[SSAValue, SSAValue]:
+        return (self.var, self.extent)
+
+
+class _Matmul:
+    """One matmul's buffers, its dims as index values and numpy batch broadcasting."""
+
+    def __init__(self, kb: KernelBuilder):
+        self.kb = kb
+        (self.lhs, self.rhs), (self.out,) = kb.inputs, kb.outputs
+        self.batch_shape = list(self.out.shape[:-2])
+        self.m = kb.dim(self.lhs.shape[-2])
+        self.k = kb.dim(self.lhs.shape[-1])
+        self.n = kb.dim(self.rhs.shape[-1])
+        self._lhs_batch = dataclasses.replace(self.lhs, shape=self.lhs.shape[:-2])
+        self._rhs_batch = dataclasses.replace(self.rhs, shape=self.rhs.shape[:-2])
+
+    def batch_loops(self, variables: Sequence[SSAValue]) -> list[_Loop]:
+        extents = [self.kb.dim(d) for d in self.batch_shape]
+        return [_Loop(v, x) for v, x in zip(variables, extents, strict=True)]
+
+    def lhs_at(self, batch: Sequence[SSAValue], i: SSAValue, k: SSAValue):
+        return [*self._lhs_batch.broadcast_indices(batch, self.kb.zero), i, k]
+
+    def rhs_at(self, batch: Sequence[SSAValue], k: SSAValue, j: SSAValue):
+        return [*self._rhs_batch.broadcast_indices(batch, self.kb.zero), k, j]
+
+
+def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
+    del op
+    mm = _Matmul(kb)
+    e = kb.emitter
+    # Sized for the largest block this call packs: small products stay small.
+    max_panels = _ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
+    max_depth = e.minimum(mm.k, e.index(KC))
+    packed_b_type = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX, NR])
+    packed_b = e.emit(tir.AllocBufferOp(packed_b_type, [max_panels, max_depth]))
+    column_blocks = kb.dim(mm.out.shape[-1].ceildiv(NC))
+    depth_blocks = e.maximum(kb.dim(mm.lhs.shape[-1].ceildiv(KC)), kb.dim(1))
+    row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
+    with (
+        kb.loops(mm.batch_shape) as batch_vars,
+        loop_over(kb, column_blocks) as jc,
+        loop_over(kb, depth_blocks) as pc,
+    ):
+        block = _GemmBlock(
+            mm,
+            Buffer(packed_b, (_RUNTIME, _RUNTIME, SymExpr.of(NR)), f32),
+            mm.batch_loops(batch_vars),
+            _Loop(jc, column_blocks),
+            _Loop(pc, depth_blocks),
+        )
+        block.pack_b()
+        with loop_over(kb, row_panels, parallel=True) as ir:
+            block.row_panel(_Loop(ir, row_panels))
+
+
+class _GemmBlock:
+    """The work of one (column block jc, depth block pc) of a GEMM."""
+
+    def __init__(
+        self,
+        mm: _Matmul,
+        packed_b: Buffer,
+        batch: list[_Loop],
+        jc: _Loop,
+        pc: _Loop,
+    ):
+        self.mm, self.kb = mm, mm.kb
+        self.packed_b, self.batch, self.jc, self.pc = packed_b, batch, jc, pc
+        e = self.kb.emitter
+        self.col0 = e.mul(jc.var, e.index(NC))
+        self.nc = e.minimum(e.index(NC), e.sub(mm.n, self.col0))
+        self.panels = _ceildiv(e, self.nc, NR)
+        self.kc = e.minimum(e.index(KC), e.sub(mm.k, e.mul(pc.var, e.index(KC))))
+        self.accumulate = e.compare("ne", pc.var, self.kb.zero)
+
+    def pack_b(self) -> None:
+        """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N.
+
+        Copy and zero fill are separate loops without selects, so the copy of
+        each contiguous row segment vectorises."""
+        kb, mm, packed_b = self.kb, self.mm, self.packed_b
+        with loop_over(kb, self.panels, parallel=True) as p:
+            e = kb.emitter
+            col0 = e.add(self.col0, e.mul(p, e.index(NR)))
+            valid = e.minimum(e.index(NR), e.sub(mm.n, col0))
+            padding = e.sub(e.index(NR), valid)
+            with loop_over(kb, self.kc) as k:
+                outer = [*self._batch_pairs(), self.jc.pair, self.pc.pair]
+                outer += [(p, self.panels), (k, self.kc)]
+                with (
+                    loop_over(kb, valid) as j,
+                    block_over(
+                        kb, "gemm_pack_b", [*outer, (j, valid)], [mm.rhs], [packed_b]
+                    ) as ivs,
+                ):
+                    e = kb.emitter
+                    batch, (vjc, vpc, vp, vk, vj) = self._split(ivs)
+                    panel = e.add(e.mul(vp, e.index(NR)), vj)
+                    column = e.add(e.mul(vjc, e.index(NC)), panel)
+                    row = e.add(e.mul(vpc, e.index(KC)), vk)
+                    value = e.load(mm.rhs, mm.rhs_at(batch, row, column))
+                    e.store(value, packed_b, [vp, vk, vj])
+                pairs = [(p, self.panels), (k, self.kc)]
+                with (
+                    loop_over(kb, padding) as j,
+                    block_over(
+                        kb, "gemm_pad_b", [*pairs, (j, padding)], [], [packed_b]
+                    ) as (vp, vk, vj),
+                ):
+                    e = kb.emitter
+                    column = e.sub(e.index(NR - 1), vj)
+                    e.store(e.constant(0, f32), packed_b, [vp, vk, column])
+
+    def row_panel(self, ir: _Loop) -> None:
+        """Pack MR rows of lhs (thread-local, k-major, zero past M), then one
+        micro-kernel per B panel."""
+        kb, mm = self.kb, self.mm
+        e = kb.emitter
+        packed_a = e.emit(tir.AllocBufferOp(MemRefType(f32, [KC, MR])))
+        tile = e.emit(tir.AllocBufferOp(MemRefType(f32, [MR * NR])))
+        packed_a_buffer = Buffer(packed_a, (SymExpr.of(KC), SymExpr.of(MR)), f32)
+        row0 = e.mul(ir.var, e.index(MR))
+        rows = e.minimum(e.index(MR), e.sub(mm.m, row0))
+        padding = e.sub(e.index(MR), rows)
+        with loop_over(kb, rows) as r, loop_over(kb, self.kc) as k:
+            pairs = [*self._batch_pairs(), ir.pair, self.pc.pair]
+            pairs += [(r, rows), (k, self.kc)]
+            with block_over(
+                kb, "gemm_pack_a", pairs, [mm.lhs], [packed_a_buffer]
+            ) as ivs:
+                e = kb.emitter
+                batch, (vir, vpc, vr, vk) = self._split(ivs)
+                row = e.add(e.mul(vir, e.index(MR)), vr)
+                depth = e.add(e.mul(vpc, e.index(KC)), vk)
+                value = e.load(mm.lhs, mm.lhs_at(batch, row, depth))
+                e.store(value, packed_a_buffer, [vk, vr])
+        with loop_over(kb, padding) as r, loop_over(kb, self.kc) as k:
+            pairs = [(r, padding), (k, self.kc)]
+            with block_over(kb, "gemm_pad_a", pairs, [], [packed_a_buffer]) as (
+                vr,
+                vk,
+            ):
+                e = kb.emitter
+                row = e.sub(e.index(MR - 1), vr)
+                e.store(e.constant(0, f32), packed_a_buffer, [vk, row])
+        e = kb.emitter
+        zero = kb.zero
+        a_ptr = e.emit(tir.AccessPtrOp(packed_a, [zero, zero]))
+        tile_ptr = e.emit(tir.AccessPtrOp(tile, [zero]))
+        with loop_over(kb, self.panels) as p:
+            e = kb.emitter
+            col = e.mul(p, e.index(NR))
+            cols = e.minimum(e.index(NR), e.sub(self.nc, col))
+            b_ptr = e.emit(tir.AccessPtrOp(self.packed_b.value, [p, zero, zero]))
+            c_index = [*(loop.var for loop in self.batch), row0, e.add(self.col0, col)]
+            c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
+            operands = [a_ptr, b_ptr, c_ptr, mm.n, self.kc, rows, cols]
+            operands += [self.accumulate, tile_ptr]
+            e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, NR))
+
+    def _batch_pairs(self) -> list[tuple[SSAValue, SSAValue]]:
+        return [loop.pair for loop in self.batch]
+
+    def _split(self, ivs: list[SSAValue]) -> tuple[list[SSAValue], list[SSAValue]]:
+        """A block's iteration variables: (the batch ones, the rest)."""
+        return ivs[: len(self.batch)], ivs[len(self.batch) :]
+
+
+def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
+    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], parallel over strips."""
+    del op
+    mm = _Matmul(kb)
+    strips = kb.dim(mm.rhs.shape[-1].ceildiv(GEMV_STRIP))
+    m = kb.dim(mm.lhs.shape[-2])
+    with (
+        kb.loops(mm.batch_shape) as batch_vars,
+        loop_over(kb, strips, parallel=True) as s,
+    ):
+        e = kb.emitter
+        width = e.minimum(
+            e.index(GEMV_STRIP), e.sub(mm.n, e.mul(s, e.index(GEMV_STRIP)))
+        )
+        batch = [loop.pair for loop in mm.batch_loops(batch_vars)]
+        with loop_over(kb, m) as i:
+            pairs = [*batch, (s, strips), (i, m)]
+            with (
+                loop_over(kb, width) as j,
+                block_over(kb, "gemv_init", [*pairs, (j, width)], [], [mm.out]) as ivs,
+            ):
+                e = kb.emitter
+                vs, vi, vj = ivs[len(batch) :]
+                column = e.add(e.mul(vs, e.index(GEMV_STRIP)), vj)
+                e.store(e.constant(0, f32), mm.out, [*ivs[: len(batch)], vi, column])
+            with (
+                loop_over(kb, mm.k) as k,
+                loop_over(kb, width) as j,
+                block_over(
+                    kb,
+                    "gemv_update",
+                    [*pairs, (j, width)],
+                    [mm.lhs, mm.rhs],
+                    [mm.out],
+                    reduce=[(k, mm.k)],
+                ) as ivs,
+            ):
+                e = kb.emitter
+                b_ivs, (vs, vi, vj, vk) = ivs[: len(batch)], ivs[len(batch) :]
+                column = e.add(e.mul(vs, e.index(GEMV_STRIP)), vj)
+                out_index = [*b_ivs, vi, column]
+                a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, vk))
+                b = e.load(mm.rhs, mm.rhs_at(b_ivs, vk, column))
+                total = e.add(e.load(mm.out, out_index), e.mul(a, b))
+                e.store(total, mm.out, out_index)
+
+
+def _ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
+    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))
