@@ -36,7 +36,10 @@ from xunity.transforms.convert_graph_to_cpu import (
     is_graph_function,
 )
 
-LOWER_TO_LLVM = "graph-legalize,convert-tir-to-cpu,convert-graph-to-cpu,convert-to-llvm"
+LOWER_TO_LLVM = (
+    "graph-legalize,graph-fuse-ops,tir-fuse-kernels,convert-tir-to-cpu,"
+    "convert-graph-to-cpu,convert-to-llvm"
+)
 """The pass pipeline from graph functions to the llvm dialect."""
 
 

@@ -127,6 +127,18 @@ def _cpu_expand_microkernels() -> type[ModulePass]:
     return CpuExpandMicrokernelsPass
 
 
+def _graph_fuse_ops() -> type[ModulePass]:
+    from xunity.transforms.graph_fuse_ops import GraphFuseOpsPass
+
+    return GraphFuseOpsPass
+
+
+def _tir_fuse_kernels() -> type[ModulePass]:
+    from xunity.transforms.tir_fuse_kernels import TirFuseKernelsPass
+
+    return TirFuseKernelsPass
+
+
 def _tir_apply_schedule() -> type[ModulePass]:
     from xunity.transforms.tir_apply_schedule import TirApplySchedulePass
 
@@ -145,8 +157,10 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-to-llvm": _convert_to_llvm,
     "convert-graph-to-cpu": _convert_graph_to_cpu,
     "convert-tir-to-cpu": _convert_tir_to_cpu,
+    "graph-fuse-ops": _graph_fuse_ops,
     "graph-legalize": _graph_legalize,
     "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,
     "tir-apply-schedule": _tir_apply_schedule,
+    "tir-fuse-kernels": _tir_fuse_kernels,
 }

@@ -10,6 +10,7 @@ GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K
           parallel ir < ceil(M / MR):         one MR-row panel of lhs per task
             packed_a[k, r] (zero past M)        (L1-resident, thread-local)
             for p: cpu.gemm_microkernel       C[MR, NR] (+)= packed_a @ packed_b[p]
+            if pc is last: gemm_epilogue     C[rows, nc] = C (fusion hook)
 
 The micro-kernel keeps the MR x NR tile of C in registers for the whole kc
 loop (14 x 32 f32 = 28 zmm accumulators, 2 B vectors, 1 broadcast); the
@@ -237,6 +238,24 @@ class _GemmBlock:
             operands = [a_ptr, b_ptr, c_ptr, mm.n, self.kc, rows, cols]
             operands += [self.accumulate, tile_ptr]
             e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, NR))
+        self._epilogue(row0, rows)
+
+    def _epilogue(self, row0: SSAValue, rows: SSAValue) -> None:
+        """After the last depth block, one pass over the finished rows x nc
+        strip of C while it is in cache: the identity (folded away by LLVM)
+        until kernel fusion (xunity/transforms/kernel_fusion.py) puts an
+        elementwise consumer here, e.g. bias + gelu."""
+        kb, mm = self.kb, self.mm
+        e = kb.emitter
+        last = e.compare("eq", self.pc.var, e.sub(self.pc.extent, e.index(1)))
+        trips = e.select(last, rows, kb.zero)
+        with loop_over(kb, trips) as r, loop_over(kb, self.nc) as j:
+            e = kb.emitter
+            rows_cols = [(e.add(row0, r), mm.m), (e.add(self.col0, j), mm.n)]
+            pairs = [*self._batch_pairs(), *rows_cols]
+            with block_over(kb, "gemm_epilogue", pairs, [mm.out], [mm.out]) as ivs:
+                e = kb.emitter
+                e.store(e.load(mm.out, ivs), mm.out, ivs)
 
     def _batch_pairs(self) -> list[tuple[SSAValue, SSAValue]]:
         return [loop.pair for loop in self.batch]

@@ -85,6 +85,7 @@ class GraphLegalizePass(ModulePass):
                 graph_op.operands,
                 [r.type for r in graph_op.results],
             )
+            call.attributes |= graph_op.attributes  # e.g. a graph.fuse mark
             Rewriter.replace_op(graph_op, call)
         for kernel in kernels.values():
             op.body.block.add_op(kernel)

@@ -1,0 +1,96 @@
+"""`graph-fuse-ops`: choose which kernel calls to merge (TVM's FuseOps role).
+
+Runs after graph-legalize, on graph functions of `graph.call_tir`s.  A call
+whose result has exactly one use, as an operand of another call, is fused
+into that consumer when xunity/transforms/kernel_fusion.py can merge them:
+
+- the producer is elementwise and the consumer only loads that operand
+  (prologue: e.g. the add before a layer_norm), or
+- the consumer is elementwise, reads that operand at its own indices, has the
+  producer's result type, and the producer has a final block for its output
+  (epilogue: e.g. bias + gelu after a matmul, a scale after a softmax).
+
+The decision is recorded on the consumer as `graph.fuse = [operand indices]`;
+`tir-fuse-kernels` performs the merges.  Keeping the choice separate keeps
+the policy testable (and replaceable) apart from the rewriting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, i64
+from xdsl.passes import ModulePass
+from xdsl.traits import SymbolTable
+
+from xunity.dialects import tir
+from xunity.dialects.graph.call import CallTirOp
+from xunity.transforms.kernel_fusion import (
+    buffer_args,
+    elementwise,
+    final_block,
+    loads_only,
+)
+
+FUSE_ATTR = "graph.fuse"
+"""On a consumer call: the operand indices whose producer calls merge into it."""
+
+
+def fusion_mode(producer: CallTirOp, consumer: CallTirOp, operand: int) -> str | None:
+    """ "prologue", "epilogue" or None (not mergeable) for one producer edge."""
+    p_kernel, c_kernel = _kernel(producer), _kernel(consumer)
+    if p_kernel is None or c_kernel is None:
+        return None
+    if len(producer.outputs) != 1 or len(consumer.outputs) != 1:
+        return None
+    c_input = buffer_args(c_kernel)[operand]
+    if elementwise(p_kernel) is not None and loads_only(c_kernel, c_input):
+        return "prologue"
+    shape = elementwise(c_kernel)
+    if (
+        shape is not None
+        and producer.outputs[0].type == consumer.outputs[0].type
+        and _read_at_own_indices(shape.block, c_input)
+        and final_block(p_kernel, buffer_args(p_kernel)[-1]) is not None
+    ):
+        return "epilogue"
+    return None
+
+
+def _read_at_own_indices(block: tir.BlockOp, buffer: object) -> bool:
+    loads = [op for op in block.walk() if isinstance(op, tir.LoadOp)]
+    return all(
+        list(load.indices) == list(block.iter_vars)
+        for load in loads
+        if load.buffer is buffer
+    )
+
+
+def _kernel(call: CallTirOp) -> func.FuncOp | None:
+    kernel = SymbolTable.lookup_symbol(call, call.callee)
+    if not isinstance(kernel, func.FuncOp) or kernel.is_declaration:
+        return None
+    return kernel
+
+
+@dataclass(frozen=True)
+class GraphFuseOpsPass(ModulePass):
+    """Mark each call_tir edge that tir-fuse-kernels should merge."""
+
+    name = "graph-fuse-ops"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for call in [o for o in op.walk() if isinstance(o, CallTirOp)]:
+            chosen: list[int] = []
+            for index, arg in enumerate(call.args):
+                producer = arg.owner
+                if not isinstance(producer, CallTirOp) or not arg.has_one_use():
+                    continue
+                if fusion_mode(producer, call, index) is not None:
+                    chosen.append(index)
+            if chosen:
+                call.attributes[FUSE_ATTR] = ArrayAttr(
+                    [IntegerAttr(index, i64) for index in chosen]
+                )
