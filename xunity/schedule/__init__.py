@@ -1,6 +1,6 @@
 """Schedule primitives over tir kernels and their replayable traces."""
 
 from xunity.schedule.schedule import Schedule, ScheduleError
-from xunity.schedule.trace import Instruction, LoopRef, Trace
+from xunity.schedule.trace import BlockRef, Instruction, LoopRef, Trace
 
-__all__ = ["Instruction", "LoopRef", "Schedule", "ScheduleError", "Trace"]
+__all__ = ["BlockRef", "Instruction", "LoopRef", "Schedule", "ScheduleError", "Trace"]

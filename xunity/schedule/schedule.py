@@ -34,15 +34,13 @@ from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import tir
-from xunity.schedule.trace import Instruction, LoopRef, Trace
+from xunity.schedule import caching, compute_location, reduction
+from xunity.schedule.analysis import depends_on
+from xunity.schedule.errors import ScheduleError
+from xunity.schedule.errors import fail as _fail
+from xunity.schedule.trace import Argument, Instruction, LoopRef, Trace
 
-
-class ScheduleError(Exception):
-    """A schedule primitive was called where its legality rule does not hold."""
-
-
-def _fail(primitive: str, rule: str) -> ScheduleError:
-    return ScheduleError(f"{primitive}: {rule}")
+__all__ = ["Schedule", "ScheduleError"]
 
 
 class Schedule:
@@ -123,13 +121,13 @@ class Schedule:
             inferred = -(-extent // product)
             sizes = [inferred if factor is None else factor for factor in factors]
             guarded = prod(sizes) != extent
-            extents = [self._constant(size) for size in sizes]
+            extents = [self.constant(size) for size in sizes]
         else:
             guarded = True
-            ceil = arith.CeilDivUIOp(loop.ub, self._constant(product))
+            ceil = arith.CeilDivUIOp(loop.ub, self.constant(product))
             Rewriter.insert_op(ceil, _hoisted_point([loop.ub]))
             extents = [
-                ceil.result if factor is None else self._constant(factor)
+                ceil.result if factor is None else self.constant(factor)
                 for factor in factors
             ]
 
@@ -147,7 +145,7 @@ class Schedule:
             _guard_blocks(new_loops[-1], loop.induction_var, loop.ub)
         _replace_iv(loop.induction_var, fused_index, new_loops[-1])
         Rewriter.erase_op(loop)
-        self._record("split", ref, tuple(factors))
+        self.record("split", ref, tuple(factors))
         return new_loops
 
     def reorder(self, *loops: tir.ForOp) -> None:
@@ -170,7 +168,7 @@ class Schedule:
         given = iter(loops)
         headers = [next(given) if loop in loops else loop for loop in chain]
         self._rebuild_chain(chain, headers)
-        self._record("reorder", *refs)
+        self.record("reorder", *refs)
 
     def fuse(self, outer: tir.ForOp, inner: tir.ForOp) -> tir.ForOp:
         """Fuse `inner`, directly nested in `outer`, with it into one loop."""
@@ -188,12 +186,12 @@ class Schedule:
         outer_extent = tir.constant_index(outer.ub)
         inner_extent = tir.constant_index(inner.ub)
         if outer_extent is not None and inner_extent is not None:
-            extent = self._constant(outer_extent * inner_extent)
+            extent = self.constant(outer_extent * inner_extent)
         else:
             product = arith.MuliOp(outer.ub, inner.ub)
             Rewriter.insert_op(product, _hoisted_point([outer.ub, inner.ub]))
             extent = product.result
-        zero, one = self._constant(0), self._constant(1)
+        zero, one = self.constant(0), self.constant(1)
         fused = tir.ForOp(zero, extent, one)
         _move_body(inner.body.block, fused.body.block)
         iv = fused.induction_var
@@ -210,7 +208,7 @@ class Schedule:
         )
         Rewriter.insert_op(fused, InsertPoint.before(outer))
         Rewriter.erase_op(outer)
-        self._record("fuse", *refs)
+        self.record("fuse", *refs)
         return fused
 
     def parallel(self, loop: tir.ForOp) -> None:
@@ -239,6 +237,78 @@ class Schedule:
         self._check_constant("unroll", loop)
         self._set_kind("unroll", loop, tir.ForKind.UNROLLED)
 
+    def tile(
+        self, loops: Sequence[tir.ForOp], factors: Sequence[int]
+    ) -> list[tir.ForOp]:
+        """Split each of `loops` (perfectly nested, outermost first) by its
+        factor and order the outer parts before the inner ones.
+
+        `tile([i, j], [8, 4])` is `split(i, [None, 8])`, `split(j, [None, 4])`
+        and `reorder(io, jo, ii, ji)`, recorded as one instruction; returns
+        `[io, jo, ii, ji]`.
+        """
+        loops, factors = list(loops), list(factors)
+        if not loops:
+            raise _fail("tile", "needs at least one loop")
+        if len(factors) != len(loops):
+            raise _fail(
+                "tile",
+                f"needs one factor per loop: {len(loops)} loops, "
+                f"{len(factors)} factors",
+            )
+        if any(not isinstance(factor, int) or factor <= 0 for factor in factors):
+            raise _fail("tile", f"factors must be positive ints, got {factors}")
+        if len(set(loops)) != len(loops):
+            raise _fail("tile", "a loop is given twice")
+        for loop in loops:
+            self._check_loop("tile", loop)
+            self._check_normal("tile", loop)
+            self._check_serial("tile", loop)
+        if any(inner.parent_op() is not outer for outer, inner in pairwise(loops)):
+            raise _fail("tile", "each loop must be directly nested in the previous one")
+        self._check_perfect("tile", loops)
+        self._check_bounds_outside("tile", loops)
+        refs = tuple(self.loop_ref(loop) for loop in loops)
+        block = self.get_block(refs[0].block)
+        first, count = refs[0].index, 2 * len(loops)
+
+        # The checks above are those split and reorder make on these loops, so
+        # neither fails halfway; their own trace entries become one `tile`.
+        recorded = len(self.trace.instructions)
+        for loop, factor in zip(loops, factors, strict=True):
+            self.split(loop, [None, factor])
+        if len(loops) > 1:
+            nest = self.get_loops(block)[first : first + count]
+            self.reorder(*nest[0::2], *nest[1::2])
+        del self.trace.instructions[recorded:]
+        self.record("tile", refs, tuple(factors))
+        return self.get_loops(block)[first : first + count]
+
+    def cache_read(self, block: tir.BlockOp, read_index: int) -> tir.BlockOp:
+        """Copy buffer `block.reads[read_index]` to a new buffer the block
+        reads instead; returns the copy block (see `caching`)."""
+        return caching.cache_read(self, block, read_index)
+
+    def cache_write(self, block: tir.BlockOp, write_index: int) -> tir.BlockOp:
+        """Make `block` write `block.writes[write_index]` to a new buffer,
+        copied back after it; returns the copy block (see `caching`)."""
+        return caching.cache_write(self, block, write_index)
+
+    def compute_at(self, block: tir.BlockOp, loop: tir.ForOp) -> None:
+        """Move producer `block` under `loop`, computing what each iteration
+        of `loop` reads (see `compute_location`)."""
+        compute_location.compute_at(self, block, loop)
+
+    def reverse_compute_at(self, block: tir.BlockOp, loop: tir.ForOp) -> None:
+        """Move consumer `block` under `loop`, computing what each iteration
+        of `loop` has produced (see `compute_location`)."""
+        compute_location.reverse_compute_at(self, block, loop)
+
+    def decompose_reduction(self, block: tir.BlockOp, loop: tir.ForOp) -> tir.BlockOp:
+        """Move the init region of `block` into its own block before `loop`;
+        returns the init block (see `reduction`)."""
+        return reduction.decompose_reduction(self, block, loop)
+
     # ------------------------------------------------------------ helpers
     def get_loops_of_op(self, op: Operation) -> list[tir.ForOp]:
         loops: list[tir.ForOp] = []
@@ -249,15 +319,15 @@ class Schedule:
             parent = parent.parent_op()
         return loops[::-1]
 
-    def _record(self, primitive: str, *args: LoopRef | tuple[int | None, ...]) -> None:
+    def record(self, primitive: str, *args: Argument) -> None:
         self.trace.instructions.append(Instruction(primitive, tuple(args)))
 
     def _set_kind(self, primitive: str, loop: tir.ForOp, kind: tir.ForKind) -> None:
         ref = self.loop_ref(loop)
         loop.kind = tir.ForKindAttr(kind)
-        self._record(primitive, ref)
+        self.record(primitive, ref)
 
-    def _constant(self, value: int) -> SSAValue:
+    def constant(self, value: int) -> SSAValue:
         """An index constant at function entry (reused if there), visible to
         every loop."""
         for op in self.func.body.block.ops:
@@ -302,7 +372,7 @@ class Schedule:
                 continue
             kinds = block.iter_kinds.data
             for kind, binding in zip(kinds, block.bindings, strict=True):
-                if kind.data == tir.IterKind.REDUCE and _depends_on(
+                if kind.data == tir.IterKind.REDUCE and depends_on(
                     binding, loop.induction_var
                 ):
                     raise _fail(
@@ -339,7 +409,7 @@ class Schedule:
     ) -> list[tir.ForOp]:
         """Nested serial loops over `extents` in place of `loop`, holding its body;
         the old loop stays (empty) for the caller to rewrite uses and erase."""
-        zero, one = self._constant(0), self._constant(1)
+        zero, one = self.constant(0), self.constant(1)
         new_loops = [tir.ForOp(zero, extent, one) for extent in extents]
         for outer, inner in pairwise(new_loops):
             Rewriter.insert_op(inner, InsertPoint.at_start(outer.body.block))
@@ -406,15 +476,6 @@ def _guard_blocks(loop: tir.ForOp, index: SSAValue, extent: SSAValue) -> None:
         yield_op = guard.true_region.block.last_op
         assert yield_op is not None
         guard.true_region.block.insert_op_before(block, yield_op)
-
-
-def _depends_on(value: SSAValue, iv: BlockArgument) -> bool:
-    if value is iv:
-        return True
-    owner = value.owner
-    if not isinstance(owner, Operation):
-        return False
-    return any(_depends_on(operand, iv) for operand in owner.operands)
 
 
 def _chain(loops: Sequence[tir.ForOp]) -> list[tir.ForOp] | None:

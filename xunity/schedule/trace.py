@@ -1,14 +1,19 @@
 """`Trace`: the primitive calls of a schedule, as text that replays.
 
-One call per line; a loop is named by a block under it and its position
-among that block's loops (outermost 0), factors are a list:
+One call per line.  A loop is named by a block under it and its position
+among that block's loops (outermost 0), a block by its name, factors and
+loop lists are lists, buffer indices are ints:
 
     split(add1[1], [None, 8])
-    reorder(add1[2], add1[0])
+    tile([mm[0], mm[1]], [8, 4])
+    cache_read(mm, 0)
+    compute_at(mm_read0, mm[1])
     parallel(add1[0])
 
 `Trace.parse` also accepts `;` between calls (for pass options) and quoted
-block names (`"my block"[0]`) for names that are not identifiers.
+block names (`"my block"[0]`, `"my block"`) for names that are not
+identifiers.  Each primitive's arguments are checked against its signature
+in `SIGNATURES` when parsed.
 """
 
 from __future__ import annotations
@@ -18,13 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from xunity.schedule.errors import ScheduleError
+
 if TYPE_CHECKING:
     from xdsl.dialects import func
 
-    from xunity.schedule.schedule import Schedule, ScheduleError
-
-PRIMITIVES = ("split", "reorder", "fuse", "parallel", "vectorize", "unroll")
-"""The primitives a trace may call, each a `Schedule` method of that name."""
+    from xunity.schedule.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,52 @@ class LoopRef:
     index: int
 
     def __str__(self) -> str:
-        name = self.block if self.block.isidentifier() else f'"{self.block}"'
-        return f"{name}[{self.index}]"
+        return f"{_block_text(self.block)}[{self.index}]"
 
 
-Argument = LoopRef | tuple[int | None, ...]
+@dataclass(frozen=True)
+class BlockRef:
+    """The block called `name`."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return _block_text(self.name)
+
+
+def _block_text(name: str) -> str:
+    return name if name.isidentifier() else f'"{name}"'
+
+
+Argument = LoopRef | BlockRef | int | tuple[int | None, ...] | tuple[LoopRef, ...]
+
+# Argument kinds: what a trace may pass, and how an error describes it.
+KINDS: dict[str, str] = {
+    "loop": "a loop `block[i]`",
+    "loops": "a list of loops `[block[i], ...]`",
+    "factors": "a list of ints / None",
+    "block": "a block name",
+    "int": "an int",
+}
+
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "split": ("loop", "factors"),
+    "reorder": ("loop", "loop..."),
+    "fuse": ("loop", "loop"),
+    "parallel": ("loop",),
+    "vectorize": ("loop",),
+    "unroll": ("loop",),
+    "tile": ("loops", "factors"),
+    "cache_read": ("block", "int"),
+    "cache_write": ("block", "int"),
+    "compute_at": ("block", "loop"),
+    "reverse_compute_at": ("block", "loop"),
+    "decompose_reduction": ("block", "loop"),
+}
+"""Each primitive's argument kinds; `kind...` repeats the kind (at least once)."""
+
+PRIMITIVES = tuple(SIGNATURES)
+"""The primitives a trace may call, each a `Schedule` method of that name."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +99,9 @@ class Instruction:
 
 
 def _format(arg: Argument) -> str:
-    if isinstance(arg, LoopRef):
-        return str(arg)
-    return f"[{', '.join(str(value) for value in arg)}]"
+    if isinstance(arg, tuple):
+        return f"[{', '.join(str(value) for value in arg)}]"
+    return str(arg)
 
 
 @dataclass
@@ -90,17 +135,37 @@ class Trace:
 
         schedule = Schedule(func_op)
         for instruction in self.instructions:
-            args = [
-                schedule.resolve(arg) if isinstance(arg, LoopRef) else arg
-                for arg in instruction.args
-            ]
-            getattr(schedule, instruction.primitive)(*args)
+            run(schedule, instruction)
         return schedule
+
+    def block_names(self) -> set[str]:
+        """The names of the blocks the trace refers to (directly or by a loop)."""
+        names: set[str] = set()
+        for instruction in self.instructions:
+            for arg in instruction.args:
+                items = arg if isinstance(arg, tuple) else (arg,)
+                names |= {item.block for item in items if isinstance(item, LoopRef)}
+                names |= {item.name for item in items if isinstance(item, BlockRef)}
+        return names
+
+
+def run(schedule: Schedule, instruction: Instruction) -> object:
+    """Call `instruction` on `schedule` (which records it) and return the result."""
+    args = [_resolve(schedule, arg) for arg in instruction.args]
+    return getattr(schedule, instruction.primitive)(*args)
+
+
+def _resolve(schedule: Schedule, arg: Argument) -> object:
+    if isinstance(arg, LoopRef):
+        return schedule.resolve(arg)
+    if isinstance(arg, BlockRef):
+        return schedule.get_block(arg.name)
+    if isinstance(arg, tuple) and arg and isinstance(arg[0], LoopRef):
+        return [schedule.resolve(ref) for ref in arg if isinstance(ref, LoopRef)]
+    return arg
 
 
 def _parse_call(line: str, number: int) -> Instruction:
-    from xunity.schedule.schedule import ScheduleError
-
     def fail(rule: str) -> ScheduleError:
         return ScheduleError(f"trace: line {number}: {rule}: {line}")
 
@@ -110,39 +175,81 @@ def _parse_call(line: str, number: int) -> Instruction:
         raise fail("expected `primitive(arg, ...)`") from None
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
         raise fail("expected `primitive(arg, ...)`")
-    if node.func.id not in PRIMITIVES:
-        raise fail(f"unknown primitive {node.func.id!r}, want one of {PRIMITIVES}")
+    primitive = node.func.id
+    if primitive not in SIGNATURES:
+        raise fail(f"unknown primitive {primitive!r}, want one of {PRIMITIVES}")
     if node.keywords:
         raise fail("arguments are positional")
-    return Instruction(node.func.id, tuple(_argument(arg, fail) for arg in node.args))
+    kinds = list(SIGNATURES[primitive])
+    if kinds[-1].endswith("..."):
+        repeated = kinds.pop().removesuffix("...")
+        kinds += [repeated] * max(1, len(node.args) - len(kinds))
+    if len(node.args) != len(kinds):
+        raise fail(f"{primitive} takes {len(kinds)} arguments, got {len(node.args)}")
+    args: list[Argument] = []
+    for position, (kind, arg_node) in enumerate(zip(kinds, node.args, strict=True), 1):
+        arg = _argument(kind, arg_node)
+        if arg is None:
+            raise fail(f"argument {position} of {primitive} must be {KINDS[kind]}")
+        args.append(arg)
+    return Instruction(primitive, tuple(args))
 
 
-def _argument(node: ast.expr, fail: Callable[[str], ScheduleError]) -> Argument:
-    if isinstance(node, ast.Subscript):
-        block = node.value
-        name = (
-            block.id
-            if isinstance(block, ast.Name)
-            else block.value
-            if isinstance(block, ast.Constant)
-            else None
-        )
-        index = node.slice
-        if (
-            isinstance(name, str)
-            and isinstance(index, ast.Constant)
-            and isinstance(index.value, int)
-        ):
-            return LoopRef(name, index.value)
-    if isinstance(node, ast.List):
-        values: list[int | None] = []
-        for item in node.elts:
-            value = item.value if isinstance(item, ast.Constant) else "bad"
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool)
-            ):
-                break
-            values.append(value)
-        else:
-            return tuple(values)
-    raise fail("an argument must be a loop `block[i]` or a list of ints / None")
+def _argument(kind: str, node: ast.expr) -> Argument | None:
+    """`node` read as `kind`, or None if it is not one."""
+    parsers: dict[str, Callable[[ast.expr], Argument | None]] = {
+        "loop": _loop,
+        "block": _block,
+        "int": _int,
+        "factors": _factors,
+        "loops": _loops,
+    }
+    return parsers[kind](node)
+
+
+def _block(node: ast.expr) -> BlockRef | None:
+    if isinstance(node, ast.Name):
+        return BlockRef(node.id)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return BlockRef(node.value)
+    return None
+
+
+def _int(node: ast.expr) -> int | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _int(node.operand)
+        return None if value is None else -value
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _loop(node: ast.expr) -> LoopRef | None:
+    if not isinstance(node, ast.Subscript):
+        return None
+    block, index = _block(node.value), _int(node.slice)
+    if block is None or index is None:
+        return None
+    return LoopRef(block.name, index)
+
+
+def _factors(node: ast.expr) -> tuple[int | None, ...] | None:
+    if not isinstance(node, ast.List):
+        return None
+    values: list[int | None] = []
+    for item in node.elts:
+        is_none = isinstance(item, ast.Constant) and item.value is None
+        value = None if is_none else _int(item)
+        if value is None and not is_none:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _loops(node: ast.expr) -> tuple[LoopRef, ...] | None:
+    if not isinstance(node, ast.List) or not node.elts:
+        return None
+    loops = [_loop(item) for item in node.elts]
+    if any(loop is None for loop in loops):
+        return None
+    return tuple(loop for loop in loops if loop is not None)

@@ -19,7 +19,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import tir
-from xunity.schedule import LoopRef, ScheduleError, Trace
+from xunity.schedule import ScheduleError, Trace
 
 
 def _block_names(function: func.FuncOp) -> set[str]:
@@ -40,12 +40,7 @@ class TirApplySchedulePass(ModulePass):
             trace = Trace.parse(self.trace)
         except ScheduleError as error:
             raise PassFailedException(f"{self.name}: {error}") from None
-        wanted = {
-            arg.block
-            for instruction in trace.instructions
-            for arg in instruction.args
-            if isinstance(arg, LoopRef)
-        }
+        wanted = trace.block_names()
         targets = [
             function
             for function in op.ops

@@ -9,7 +9,7 @@
 // RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="fuse(init[0], update[1])"}' 2>&1 | filecheck %s --check-prefix=FUSE
 // RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="parallel(update[0]); split(update[0], [None, 2])"}' 2>&1 | filecheck %s --check-prefix=SERIAL
 // RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="unroll(update[5])"}' 2>&1 | filecheck %s --check-prefix=INDEX
-// RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="tile(update[0])"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="frobnicate(update[0])"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
 // RUN: not xunity-opt %s -p 'tir-apply-schedule{trace="split(update[0], 4)"}' 2>&1 | filecheck %s --check-prefix=ARGUMENT
 
 // VECTORIZE: tir-apply-schedule: @row_sum: vectorize: the loop needs a constant extent
@@ -23,8 +23,8 @@
 // FUSE: tir-apply-schedule: @row_sum: fuse: the loops must be perfectly nested; a loop body also holds tir.block
 // SERIAL: tir-apply-schedule: @row_sum: split: the loop must be serial, it is parallel
 // INDEX: tir-apply-schedule: @row_sum: trace: block "update" has 2 loops, no loop 5
-// UNKNOWN: tir-apply-schedule: trace: line 1: unknown primitive 'tile'
-// ARGUMENT: tir-apply-schedule: trace: line 1: an argument must be a loop `block[i]` or a list of ints / None: split(update[0], 4)
+// UNKNOWN: tir-apply-schedule: trace: line 1: unknown primitive 'frobnicate'
+// ARGUMENT: tir-apply-schedule: trace: line 1: argument 2 of split must be a list of ints / None: split(update[0], 4)
 func.func @row_sum(%n: index {tir.shape_var = "n"}, %in0: memref<?x64xf32> {tir.dims = #graph.dims<[n, 64]>}, %out0: memref<?xf32> {tir.dims = #graph.dims<[n]>}) attributes {tir.kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
