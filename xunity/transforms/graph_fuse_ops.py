@@ -10,7 +10,9 @@ into that consumer when xunity/transforms/kernel_fusion.py can merge them:
   producer's result type, and the producer has a final block for its output
   (epilogue: e.g. bias + gelu after a matmul, a scale after a softmax).
 
-The decision is recorded on the consumer as `graph.fuse = [operand indices]`;
+A consumer absorbs any number of prologue producers and at most one epilogue
+producer, listed last.  The decision is recorded on the consumer as
+`graph.fuse = [operand indices]`;
 `tir-fuse-kernels` performs the merges.  Keeping the choice separate keeps
 the policy testable (and replaceable) apart from the rewriting.
 """
@@ -38,15 +40,26 @@ FUSE_ATTR = "graph.fuse"
 """On a consumer call: the operand indices whose producer calls merge into it."""
 
 
-def fusion_mode(producer: CallTirOp, consumer: CallTirOp, operand: int) -> str | None:
-    """ "prologue", "epilogue" or None (not mergeable) for one producer edge."""
+def fusion_mode(
+    producer: CallTirOp,
+    consumer: CallTirOp,
+    operand: int,
+    producer_elementwise: bool | None = None,
+) -> str | None:
+    """The merge ("prologue" or "epilogue") for one producer edge, or None.
+
+    `producer_elementwise` overrides the producer kernel's own shape: a call
+    that will have absorbed an epilogue producer is no longer elementwise.
+    """
     p_kernel, c_kernel = _kernel(producer), _kernel(consumer)
     if p_kernel is None or c_kernel is None:
         return None
     if len(producer.outputs) != 1 or len(consumer.outputs) != 1:
         return None
     c_input = buffer_args(c_kernel)[operand]
-    if elementwise(p_kernel) is not None and loads_only(c_kernel, c_input):
+    if producer_elementwise is None:
+        producer_elementwise = elementwise(p_kernel) is not None
+    if producer_elementwise and loads_only(c_kernel, c_input):
         return "prologue"
     shape = elementwise(c_kernel)
     if (
@@ -82,14 +95,28 @@ class GraphFuseOpsPass(ModulePass):
     name = "graph-fuse-ops"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        # Whether each call's kernel is still elementwise once the marked
+        # merges are done (calls are visited in order, producers first).
+        still_elementwise: dict[CallTirOp, bool] = {}
         for call in [o for o in op.walk() if isinstance(o, CallTirOp)]:
-            chosen: list[int] = []
+            kernel = _kernel(call)
+            still_elementwise[call] = kernel is not None and (
+                elementwise(kernel) is not None
+            )
+            modes: dict[str, list[int]] = {"prologue": [], "epilogue": []}
             for index, arg in enumerate(call.args):
                 producer = arg.owner
                 if not isinstance(producer, CallTirOp) or not arg.has_one_use():
                     continue
-                if fusion_mode(producer, call, index) is not None:
-                    chosen.append(index)
+                mode = fusion_mode(producer, call, index, still_elementwise[producer])
+                if mode is not None:
+                    modes[mode].append(index)
+            if modes["epilogue"]:
+                still_elementwise[call] = False
+            # Prologues keep an elementwise consumer elementwise; the one
+            # epilogue allowed comes last, as it turns the consumer into its
+            # producer's kernel.
+            chosen = modes["prologue"] + modes["epilogue"][:1]
             if chosen:
                 call.attributes[FUSE_ATTR] = ArrayAttr(
                     [IntegerAttr(index, i64) for index in chosen]

@@ -51,3 +51,16 @@ func.func @not_fused(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[n, 64],
   %e = graph.mul %b, %s : !graph.tensor<[n, 64], f32>, !graph.tensor<[64], f32> -> !graph.tensor<[n, 64], f32>
   func.return %c, %d, %e : !graph.tensor<[n, 64], f32>, !graph.tensor<[n, 64], f32>, !graph.tensor<[n, 64], f32>
 }
+
+// -----
+
+// Two GEMM producers of one elementwise consumer (a gated MLP's gate * up):
+// only one can host the consumer as its epilogue.
+// CHECK-LABEL: func.func @two_epilogue_producers
+// CHECK: graph.call_tir @graph_mul_1(%{{.*}}, %{{.*}}) {graph.fuse = [0 : i64]}
+func.func @two_epilogue_producers(%x: !graph.tensor<[n, 8], f32>, %wg: !graph.tensor<[8, 16], f32>, %wu: !graph.tensor<[8, 16], f32>) -> !graph.tensor<[n, 16], f32> {
+  %g = graph.matmul %x, %wg : !graph.tensor<[n, 8], f32>, !graph.tensor<[8, 16], f32> -> !graph.tensor<[n, 16], f32>
+  %u = graph.matmul %x, %wu : !graph.tensor<[n, 8], f32>, !graph.tensor<[8, 16], f32> -> !graph.tensor<[n, 16], f32>
+  %p = graph.mul %g, %u : !graph.tensor<[n, 16], f32>, !graph.tensor<[n, 16], f32> -> !graph.tensor<[n, 16], f32>
+  func.return %p : !graph.tensor<[n, 16], f32>
+}
