@@ -135,10 +135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument(
         "--profile", action="store_true", help="print a per-kernel timing table"
     )
+    embed = commands.add_parser(
+        "embed",
+        help="embed sentences with all-MiniLM-L6-v2 and print cosine similarities",
+    )
+    embed.add_argument("sentences", nargs="+", help="the sentences to embed")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             return _check(args.file)
+        if args.command == "embed":
+            from xunity.models.minilm import embed_command  # needs `tokenizers`
+
+            return embed_command(args.sentences)
         return _run(args.file, args.function, args.bind, args.repeat, args.profile)
     except (ParseError, DiagnosticException, OSError, ValueError, KeyError) as error:
         print(f"xunity: error: {error}", file=sys.stderr)

@@ -1,0 +1,323 @@
+"""nn.Module-style building blocks on top of `GraphBuilder`.
+
+    class Block(Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = RMSNorm(384)
+            self.mlp = GatedMLP(384, 1024)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return x + self.mlp(self.norm(x))
+
+    b = GraphBuilder()
+    y = Block()(b.input("x", [1, "n", 384]))
+    module, params = b.build(y)
+
+Parameters are named by their attribute path from the outermost module
+called on a builder's tensor ("mlp.up.weight"), as in PyTorch, so state
+dicts load by name.  A parameter without a loaded value gets a seeded random
+one when first used (seeded by its name: the same model builds the same
+params whatever the call order).  `Linear` keeps its weight as
+`[in, out]` so that `x @ weight` needs no transpose at run time;
+`load_state_dict(..., torch_layout=True)` transposes PyTorch's `[out, in]`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from xunity.frontends.builder.core import (
+    GraphBuilder,
+    Tensor,
+    attention,
+    element_type,
+    rotary,
+)
+from xunity.runtime.executable import numpy_dtype
+
+Init = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
+"""Makes a parameter's initial value from a generator and a shape."""
+
+
+def normal_init(std: float) -> Init:
+    return lambda rng, shape: rng.standard_normal(shape) * std
+
+
+def constant_init(value: float) -> Init:
+    return lambda rng, shape: np.full(shape, value)
+
+
+class Parameter:
+    """A named weight of a Module: shape, dtype, and a value once set or made."""
+
+    def __init__(
+        self,
+        shape: Sequence[int],
+        dtype: str = "f32",
+        init: Init | None = None,
+        torch_transposed: bool = False,
+    ):
+        self.shape = tuple(shape)
+        self.dtype = numpy_dtype(element_type(dtype))
+        self.init = init or normal_init(0.02)
+        self.torch_transposed = torch_transposed
+        """PyTorch stores this parameter transposed (nn.Linear's `[out, in]`)."""
+        self.value: np.ndarray | None = None
+
+    def assign(self, value: np.ndarray, torch_layout: bool = False) -> None:
+        if torch_layout and self.torch_transposed:
+            value = value.T
+        if value.shape != self.shape:
+            raise ValueError(f"expected shape {self.shape}, got {value.shape}")
+        self.value = np.ascontiguousarray(value, dtype=self.dtype)
+
+    def materialize(self, name: str) -> np.ndarray:
+        """The value, made by `init` (seeded by `name`) if none was assigned."""
+        if self.value is None:
+            rng = np.random.default_rng(zlib.crc32(name.encode()))
+            self.value = np.ascontiguousarray(self.init(rng, self.shape), self.dtype)
+        return self.value
+
+
+class Module:
+    """Holds Parameters and child Modules as attributes; `forward` builds ops.
+
+    Calling a module on Tensors runs `forward`; the first module called on
+    a builder names every parameter under it (`GraphBuilder.name_parameters`).
+    """
+
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, param in self._parameters.items():
+            yield prefix + name, param
+        for name, child in self._modules.items():
+            yield from child.named_parameters(f"{prefix}{name}.")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter's value (made now where none was assigned)."""
+        return {name: p.materialize(name) for name, p in self.named_parameters()}
+
+    def load_state_dict(
+        self,
+        state: Mapping[str, np.ndarray],
+        strict: bool = True,
+        torch_layout: bool = False,
+    ) -> None:
+        """Assign values by name; `strict` rejects missing and unexpected names."""
+        params = dict(self.named_parameters())
+        if strict:
+            missing = sorted(params.keys() - state.keys())
+            unexpected = sorted(state.keys() - params.keys())
+            if missing or unexpected:
+                raise KeyError(
+                    f"state dict mismatch: missing {missing}, unexpected {unexpected}"
+                )
+        for name, param in params.items():
+            if name not in state:
+                continue
+            try:
+                param.assign(np.asarray(state[name]), torch_layout)
+            except ValueError as error:
+                raise ValueError(f'parameter "{name}": {error}') from None
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        builder = next(
+            (a.builder for a in (*args, *kwargs.values()) if isinstance(a, Tensor)),
+            None,
+        )
+        if builder is None:
+            raise TypeError(f"{type(self).__name__} must be called on a Tensor")
+        builder.name_parameters(self.named_parameters())
+        return self.forward(*args, **kwargs)
+
+
+class ModuleList(Module):
+    """Numbered children ("layers.0", "layers.1", ...), iterable in order."""
+
+    def __init__(self, modules: Sequence[Module]):
+        super().__init__()
+        for index, module in enumerate(modules):
+            self._modules[str(index)] = module
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __getitem__(self, index: int) -> Module:
+        return self._modules[str(index)]
+
+
+class Linear(Module):
+    """`x @ weight + bias` with `weight` stored `[in, out]` (no run-time transpose)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        bound = 1.0 / np.sqrt(in_features)  # PyTorch's default init range
+        uniform: Init = lambda rng, shape: rng.uniform(-bound, bound, shape)  # noqa: E731
+        self.weight = Parameter(
+            (in_features, out_features), init=uniform, torch_transposed=True
+        )
+        self.bias = Parameter((out_features,), init=uniform) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = x @ self.weight
+        return y if self.bias is None else y + self.bias
+
+
+class Embedding(Module):
+    """Rows of a `[num, dim]` table picked by integer ids."""
+
+    def __init__(self, num_embeddings: int, dim: int):
+        super().__init__()
+        self.weight = Parameter((num_embeddings, dim), init=normal_init(1.0))
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return ids.builder.parameter(self.weight).take(ids)
+
+
+class LayerNorm(Module):
+    """LayerNorm over the last axis, with weight (gamma) and bias (beta)."""
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = Parameter((dim,), init=constant_init(1.0))
+        self.bias = Parameter((dim,), init=constant_init(0.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.layer_norm(self.weight, self.bias, self.eps)
+
+
+class RMSNorm(Module):
+    """RMSNorm over the last axis (Llama), with a weight."""
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = Parameter((dim,), init=constant_init(1.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.rms_norm(self.weight, self.eps)
+
+
+class MLP(Module):
+    """`down(gelu(up(x)))`: BERT's and GPT-2's feed-forward block."""
+
+    def __init__(self, dim: int, hidden: int, bias: bool = True, tanh: bool = False):
+        super().__init__()
+        self.tanh = tanh
+        self.up = Linear(dim, hidden, bias)
+        self.down = Linear(hidden, dim, bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.up(x)
+        return self.down(h.gelu_tanh() if self.tanh else h.gelu())
+
+
+class GatedMLP(Module):
+    """`down(silu(gate(x)) * up(x))`: Llama's SwiGLU feed-forward block."""
+
+    def __init__(self, dim: int, hidden: int, bias: bool = False):
+        super().__init__()
+        self.gate = Linear(dim, hidden, bias)
+        self.up = Linear(dim, hidden, bias)
+        self.down = Linear(hidden, dim, bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.down(self.gate(x).silu() * self.up(x))
+
+
+def rotary_tables(
+    positions: int, head_dim: int, base: float = 10000.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin `[positions, head_dim]` for rotate-half rotary embedding.
+
+    Frequencies are computed in float32 as Hugging Face does, so that
+    results match its models to float32 rounding.
+    """
+    exponents = np.arange(0, head_dim, 2, dtype=np.int64).astype(np.float32) / head_dim
+    inv_freq = (1.0 / (np.float32(base) ** exponents)).astype(np.float32)
+    angles = np.outer(np.arange(positions, dtype=np.float32), inv_freq)
+    angles = np.concatenate([angles, angles], axis=-1)
+    return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+
+
+class Attention(Module):
+    """Multi-head self-attention on `[batch, seq, dim]`, optionally grouped-query.
+
+    `kv_heads < heads` shares each key/value head among `heads / kv_heads`
+    query heads; `rotary_base` applies rotary embedding to queries and keys
+    at positions `0..seq-1` (tables for `max_positions` are built once per
+    graph and sliced to the symbolic length; a longer input would repeat the
+    last position, as the slice clamps); `causal` masks future keys.
+    `mask` (i1 keep, or additive) broadcasts to `[batch, heads, seq, seq]`.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        kv_heads: int | None = None,
+        head_dim: int | None = None,
+        bias: bool = True,
+        causal: bool = False,
+        rotary_base: float | None = None,
+        max_positions: int = 2048,
+    ):
+        super().__init__()
+        self.heads = heads
+        self.kv_heads = kv_heads or heads
+        self.head_dim = head_dim or dim // heads
+        self.causal = causal
+        self.rotary_base = rotary_base
+        self.max_positions = max_positions
+        self.query = Linear(dim, heads * self.head_dim, bias)
+        self.key = Linear(dim, self.kv_heads * self.head_dim, bias)
+        self.value = Linear(dim, self.kv_heads * self.head_dim, bias)
+        self.output = Linear(heads * self.head_dim, dim, bias)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        batch, seq, _ = x.shape
+        q = self.query(x).reshape(batch, seq, self.heads, self.head_dim)
+        k = self.key(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        v = self.value(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        if self.rotary_base is not None:
+            cos, sin = self._rotary_tables(x.builder, seq)
+            q = rotary(q, cos, sin)
+            k = rotary(k, cos, sin)
+        o = attention(q, k, v, mask=mask, causal=self.causal)
+        return self.output(o.reshape(batch, seq, self.heads * self.head_dim))
+
+    def _rotary_tables(self, builder: GraphBuilder, seq: Any) -> tuple[Tensor, Tensor]:
+        assert self.rotary_base is not None
+        key = ("rotary", self.max_positions, self.head_dim, self.rotary_base)
+        tables = [
+            builder.cached_constant(
+                (*key, index),
+                lambda index=index: rotary_tables(*key[1:])[index],
+            )
+            for index in (0, 1)
+        ]
+        return tables[0].slice(0, 0, seq), tables[1].slice(0, 0, seq)
