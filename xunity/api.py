@@ -7,7 +7,9 @@
 The program is parsed (with source locations), weights are bound from
 `params`, and the module goes through the lowering chain of
 docs/lowering.md; the LLVM IR is compiled for the host CPU (cached on disk)
-and loaded into an in-process JIT together with the runtime.
+and loaded into an in-process JIT together with the runtime.  A program
+compiled before (same text, weights, options and compiler) comes from the
+whole-compile cache (xunity/compile_cache.py) without being lowered again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import PassPipeline
 from xdsl.rewriter import Rewriter
 
+from xunity import compile_cache
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
@@ -113,14 +116,30 @@ def compile(  # the natural name, as tvm.compile
     else:
         module = program.clone()
         verify_located(module)
+    engine = JitEngine(cache_dir=cache_dir)
+    engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
+    options = f"profile={profile}|{engine.target}|{LOWER_TO_LLVM}"
+    key = compile_cache.compile_key(str(module), params, options)
+    compiled = compile_cache.load(engine.cache.directory, key)
+    if compiled is None:
+        compiled = _lower(module, params, engine, profile)
+        compile_cache.store(engine.cache.directory, key, compiled)
+    engine.add(compiled.llvm_ir)
+    return Executable(engine, compiled.functions, compiled.llvm_ir)
+
+
+def _lower(
+    module: ModuleOp,
+    params: Mapping[str, np.ndarray] | None,
+    engine: JitEngine,
+    profile: bool,
+) -> compile_cache.CompiledProgram:
+    """Bind weights, lower and emit: the part of a compile the cache skips."""
     if params is not None:
         bind_weights(module, params)
     graph_functions = signatures(module)
     lower_to_llvm(module, profile)
-    engine = JitEngine(cache_dir=cache_dir)
-    engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
     program_ir = emit_llvm_ir(module, engine.target)
-    engine.add(program_ir)
     entries = {*graph_functions, *(f"{g}{DESTINATION_SUFFIX}" for g in graph_functions)}
     kernels = [
         op.sym_name.data
@@ -129,4 +148,4 @@ def compile(  # the natural name, as tvm.compile
     ]
     functions: dict[str, Signature | None] = {name: None for name in kernels}
     functions.update(graph_functions)
-    return Executable(engine, functions, program_ir)
+    return compile_cache.CompiledProgram(program_ir, functions)
