@@ -4,7 +4,8 @@ Each consumer call marked `graph.fuse = [i, ...]` absorbs the producer call of
 each listed operand, in order: the two kernels become one new kernel
 (xunity/transforms/kernel_fusion.py: the producer inlined as a prologue, or
 the consumer applied in the producer's final block as an epilogue), and the
-two calls one call of it.  Kernels no call uses any more are erased.  A mark
+two calls one call of it.  Fused kernels identical up to their name are
+shared, and kernels no call uses any more are erased.  A mark
 that cannot be honoured (edited by hand, or the IR changed since) fails the
 pass naming the call.
 """
@@ -58,6 +59,7 @@ class TirFuseKernelsPass(ModulePass):
                 producers.append(call.args[index])
             for value in producers:
                 call = self._merge(call, value, names)
+        _share_identical_kernels(op)
         used = {
             call.callee.root_reference.data
             for call in op.walk()
@@ -96,6 +98,23 @@ class TirFuseKernelsPass(ModulePass):
         Rewriter.replace_op(call, fused)
         Rewriter.erase_op(producer)
         return fused
+
+
+def _share_identical_kernels(module: ModuleOp) -> None:
+    """Calls of fused kernels that differ only in name call one of them (each
+    call site fuses its own copy; a transformer layer repeats them)."""
+    first: dict[str, str] = {}
+    rename: dict[str, str] = {}
+    for kernel in [o for o in module.ops if isinstance(o, func.FuncOp)]:
+        name = kernel.sym_name.data
+        if not name.startswith("fused_"):
+            continue
+        body = str(kernel).replace(f"@{name}(", "@(", 1)
+        rename[name] = first.setdefault(body, name)
+    for call in [o for o in module.walk() if isinstance(o, CallTirOp)]:
+        target = rename.get(call.callee.root_reference.data)
+        if target is not None:
+            call.callee = SymbolRefAttr(target)
 
 
 def _short(kernel_name: str) -> str:

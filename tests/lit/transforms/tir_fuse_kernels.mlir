@@ -39,3 +39,19 @@ func.func @matmul_bias(%a: !graph.tensor<[n, 96], f32>, %w: !graph.tensor<[96, 1
   %d = graph.add %c, %b : !graph.tensor<[n, 128], f32>, !graph.tensor<[128], f32> -> !graph.tensor<[n, 128], f32>
   func.return %d : !graph.tensor<[n, 128], f32>
 }
+
+// -----
+
+// Two call sites fuse the same pair: the identical fused kernels are shared.
+// CHECK-LABEL: func.func @shared
+// CHECK-NEXT: graph.call_tir @[[K:fused_add_0_gelu_1[_0-9]*]](%{{.*}}, %{{.*}})
+// CHECK-NEXT: graph.call_tir @[[K]](%{{.*}}, %{{.*}})
+// CHECK: func.func private @[[K]](
+// CHECK-NOT: func.func private
+func.func @shared(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[64], f32>, %c: !graph.tensor<[n, 64], f32>) -> (!graph.tensor<[n, 64], f32>, !graph.tensor<[n, 64], f32>) {
+  %x = graph.add %a, %b : !graph.tensor<[n, 64], f32>, !graph.tensor<[64], f32> -> !graph.tensor<[n, 64], f32>
+  %y = graph.gelu %x : !graph.tensor<[n, 64], f32>
+  %u = graph.add %c, %b : !graph.tensor<[n, 64], f32>, !graph.tensor<[64], f32> -> !graph.tensor<[n, 64], f32>
+  %v = graph.gelu %u : !graph.tensor<[n, 64], f32>
+  func.return %y, %v : !graph.tensor<[n, 64], f32>, !graph.tensor<[n, 64], f32>
+}
