@@ -19,8 +19,9 @@ micro-kernel call compute a full tile; only the in-range corner is written.
 Every dim may be symbolic: the block counts and edge sizes are index values.
 
 GEMV (a static, small M: decode shapes) is memory-bound on rhs: the columns
-are cut into strips of GEMV_STRIP run in parallel, and each strip streams its
-rows of rhs once (the (i, k, j) order: j contiguous and vectorised by LLVM).
+are cut into GEMV_TASKS strips run in parallel, and each strip streams its
+part of every rhs row once (the (i, k, j) order: j contiguous and vectorised
+by LLVM).
 """
 
 from __future__ import annotations
@@ -47,15 +48,19 @@ MR, NR = 14, 32
 """Register tile: 14 rows x 2 zmm columns (see cpu.gemm_microkernel)."""
 KC = 256
 """Depth block: a packed A panel (KC x MR, 14 KiB) stays in L1."""
-NC = 512
-"""Column block: the packed B block (KC x NC, 512 KiB) stays in L2."""
+NC = 2048
+"""Column block: A is packed once per (depth block, column block), so one
+block spans the usual widths; each micro-kernel streams its 32 KiB B panel
+from L2/L3 at well under the bandwidth those supply."""
 _RUNTIME = SymExpr.of("runtime")
 """Stand-in dim of buffers sized at run time (only the element type and the
 rank of such a Buffer are ever read)."""
 GEMV_MAX_ROWS = 4
 """Up to this many (static) rows, matmul runs as GEMV strips instead."""
-GEMV_STRIP = 256
-"""Columns per GEMV task: 1 KiB of each rhs row, 16 zmm of output."""
+GEMV_TASKS = 4
+"""GEMV column strips: a few per core, each a long contiguous run of every
+rhs row (so the hardware prefetchers keep streaming)."""
+GEMV_MIN_STRIP = 64
 
 
 def is_gemm(lhs: Buffer, rhs: Buffer) -> bool:
@@ -269,16 +274,20 @@ def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
     """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], parallel over strips."""
     del op
     mm = _Matmul(kb)
-    strips = kb.dim(mm.rhs.shape[-1].ceildiv(GEMV_STRIP))
+    e = kb.emitter
+    # Strip width: N / GEMV_TASKS rounded up to whole vectors, at least 64.
+    quarter = _ceildiv(e, mm.n, GEMV_TASKS)
+    strip = e.maximum(
+        e.mul(_ceildiv(e, quarter, 16), e.index(16)), e.index(GEMV_MIN_STRIP)
+    )
+    strips = _ceildiv_value(e, mm.n, strip)
     m = kb.dim(mm.lhs.shape[-2])
     with (
         kb.loops(mm.batch_shape) as batch_vars,
         loop_over(kb, strips, parallel=True) as s,
     ):
         e = kb.emitter
-        width = e.minimum(
-            e.index(GEMV_STRIP), e.sub(mm.n, e.mul(s, e.index(GEMV_STRIP)))
-        )
+        width = e.minimum(strip, e.sub(mm.n, e.mul(s, strip)))
         batch = [loop.pair for loop in mm.batch_loops(batch_vars)]
         with loop_over(kb, m) as i:
             pairs = [*batch, (s, strips), (i, m)]
@@ -288,7 +297,7 @@ def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
             ):
                 e = kb.emitter
                 vs, vi, vj = ivs[len(batch) :]
-                column = e.add(e.mul(vs, e.index(GEMV_STRIP)), vj)
+                column = e.add(e.mul(vs, strip), vj)
                 e.store(e.constant(0, f32), mm.out, [*ivs[: len(batch)], vi, column])
             with (
                 loop_over(kb, mm.k) as k,
@@ -304,7 +313,7 @@ def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
             ):
                 e = kb.emitter
                 b_ivs, (vs, vi, vj, vk) = ivs[: len(batch)], ivs[len(batch) :]
-                column = e.add(e.mul(vs, e.index(GEMV_STRIP)), vj)
+                column = e.add(e.mul(vs, strip), vj)
                 out_index = [*b_ivs, vi, column]
                 a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, vk))
                 b = e.load(mm.rhs, mm.rhs_at(b_ivs, vk, column))
@@ -313,4 +322,8 @@ def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
 
 
 def _ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
-    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))
+    return _ceildiv_value(e, value, e.index(divisor))
+
+
+def _ceildiv_value(e: Emitter, value: SSAValue, divisor: SSAValue) -> SSAValue:
+    return e.emit(arith.CeilDivUIOp(value, divisor))

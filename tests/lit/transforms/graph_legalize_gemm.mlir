@@ -32,7 +32,7 @@ func.func @gemm(%a: !graph.tensor<[n, k], f32>, %b: !graph.tensor<[k, 64], f32>)
 
 // -----
 
-// One static row (decode): GEMV, parallel over 256-column strips, each strip
+// One static row (decode): GEMV, parallel over column strips (N / 4), each strip
 // streaming its part of every rhs row with j contiguous.
 // CHECK-LABEL: func.func private @graph_matmul_0
 // CHECK-NOT: gemm_pack
