@@ -73,12 +73,21 @@ def fusion_mode(
 
 
 def _read_at_own_indices(block: tir.BlockOp, buffer: object) -> bool:
+    """Every load of `buffer` reads the element the block writes: index k is
+    iteration variable k, or 0 where that variable's extent is 1 (numpy
+    broadcasting writes a size-1 dim's index as the constant 0)."""
     loads = [op for op in block.walk() if isinstance(op, tir.LoadOp)]
-    return all(
-        list(load.indices) == list(block.iter_vars)
-        for load in loads
-        if load.buffer is buffer
-    )
+    for load in loads:
+        if load.buffer is not buffer:
+            continue
+        pairs = zip(load.indices, block.iter_vars, block.extents, strict=False)
+        if len(load.indices) != len(block.iter_vars) or not all(
+            index is iv
+            or (tir.constant_index(index) == 0 and tir.constant_index(extent) == 1)
+            for index, iv, extent in pairs
+        ):
+            return False
+    return True
 
 
 def _kernel(call: CallTirOp) -> func.FuncOp | None:

@@ -64,3 +64,15 @@ func.func @two_epilogue_producers(%x: !graph.tensor<[n, 8], f32>, %wg: !graph.te
   %p = graph.mul %g, %u : !graph.tensor<[n, 16], f32>, !graph.tensor<[n, 16], f32> -> !graph.tensor<[n, 16], f32>
   func.return %p : !graph.tensor<[n, 16], f32>
 }
+
+// -----
+
+// A size-1 batch dim reads index 0 (numpy broadcasting) and still counts as
+// the element the consumer writes: the bias add is the GEMM's epilogue.
+// CHECK-LABEL: func.func @batch_one_epilogue
+// CHECK: graph.call_tir @graph_add_1(%{{.*}}, %{{.*}}) {graph.fuse = [0 : i64]}
+func.func @batch_one_epilogue(%x: !graph.tensor<[1, n, 64], f32>, %w: !graph.tensor<[64, 128], f32>, %b: !graph.tensor<[128], f32>) -> !graph.tensor<[1, n, 128], f32> {
+  %y = graph.matmul %x, %w : !graph.tensor<[1, n, 64], f32>, !graph.tensor<[64, 128], f32> -> !graph.tensor<[1, n, 128], f32>
+  %z = graph.add %y, %b : !graph.tensor<[1, n, 128], f32>, !graph.tensor<[128], f32> -> !graph.tensor<[1, n, 128], f32>
+  func.return %z : !graph.tensor<[1, n, 128], f32>
+}
