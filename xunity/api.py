@@ -40,8 +40,8 @@ from xunity.transforms.convert_graph_to_cpu import (
 )
 
 LOWER_TO_LLVM = (
-    "graph-legalize,graph-fuse-ops,tir-fuse-kernels,convert-tir-to-cpu,"
-    "convert-graph-to-cpu,convert-to-llvm"
+    "graph-legalize,graph-fuse-ops,tir-fuse-kernels,tir-default-schedule,"
+    "convert-tir-to-cpu,convert-graph-to-cpu,convert-to-llvm"
 )
 """The pass pipeline from graph functions to the llvm dialect."""
 

@@ -145,6 +145,12 @@ def _tir_apply_schedule() -> type[ModulePass]:
     return TirApplySchedulePass
 
 
+def _tir_default_schedule() -> type[ModulePass]:
+    from xunity.transforms.tir_default_schedule import TirDefaultSchedulePass
+
+    return TirDefaultSchedulePass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "cpu-expand-microkernels": _cpu_expand_microkernels,
     "cpu-profile-kernels": _cpu_profile_kernels,
@@ -163,4 +169,5 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "graph-specialize-shapes": _graph_specialize_shapes,
     "tir-apply-schedule": _tir_apply_schedule,
     "tir-fuse-kernels": _tir_fuse_kernels,
+    "tir-default-schedule": _tir_default_schedule,
 }

@@ -4,9 +4,9 @@ comparisons, where, astype): one `compute` each, with numpy semantics."""
 from __future__ import annotations
 
 import math as pymath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from xdsl.dialects import math
+from xdsl.dialects import arith, math
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import elementwise as ew
@@ -17,6 +17,7 @@ from xunity.legalize.kernel_builder import (
     LegalizeRule,
     is_float_type,
 )
+from xunity.transforms.convert_math_to_llvm import CONTRACT, ERFC_AS_P, ERFC_AS_POLY
 
 Unary = Callable[[Emitter, SSAValue], SSAValue]
 Binary = Callable[[Emitter, SSAValue, SSAValue], SSAValue]
@@ -28,19 +29,46 @@ def _sigmoid(e: Emitter, x: SSAValue) -> SSAValue:
 
 
 def _gelu(e: Emitter, x: SSAValue) -> SSAValue:
-    """0.5 * x * (1 + erf(x / sqrt(2)))"""
-    scaled = e.mul(x, e.constant(1.0 / pymath.sqrt(2.0), x.type))
-    cdf = e.add(e.constant(1.0, x.type), e.math(math.ErfOp, scaled))
-    return e.mul(e.mul(x, e.constant(0.5, x.type)), cdf)
+    """x * Phi(x), the normal CDF Phi from Abramowitz-Stegun 7.1.26 (Phi's
+    absolute error <= 1.5e-7, as `math.erf`'s beyond |x| > 1):
+
+        h = Phi(-|x|) = t P(t) e^{-x^2/2} / 2,  t = 1 / (1 + p |x| / sqrt 2)
+        Phi(x) = 1 - h for x > 0, else h
+
+    One exp and one division, about half of 0.5 x (1 + erf(x / sqrt 2)),
+    which evaluates both of erf's branches.  NaN stays NaN, like the erf form.
+    """
+    one = e.constant(1.0, x.type)
+    scaled = e.mul(e.math(math.AbsFOp, x), e.constant(_GELU_T_SCALE, x.type))
+    t = e.div(one, e.add(one, scaled))
+    gaussian = e.exp(e.mul(e.mul(x, x), e.constant(-0.5, x.type)))
+    h = e.mul(_poly(e, t, _GELU_TAIL_POLY), gaussian)
+    positive = e.compare("gt", x, e.constant(0.0, x.type))
+    return e.mul(x, e.select(positive, e.sub(one, h), h))
+
+
+_GELU_T_SCALE = ERFC_AS_P / pymath.sqrt(2.0)
+_GELU_TAIL_POLY = tuple(0.5 * c for c in ERFC_AS_POLY)
+"""t P(t) / 2 (halving is exact)."""
 
 
 def _gelu_tanh(e: Emitter, x: SSAValue) -> SSAValue:
-    """0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))"""
+    """0.5 x (1 + tanh(u)) = x / (1 + e^{-2u}), u = sqrt(2/pi) (x + 0.044715 x^3):
+    one exp and one division, and no cancellation in 1 + tanh(u) for u << 0."""
     cube = e.mul(e.mul(x, x), x)
     inner = e.add(x, e.mul(cube, e.constant(0.044715, x.type)))
-    scaled = e.mul(inner, e.constant(pymath.sqrt(2.0 / pymath.pi), x.type))
-    cdf = e.add(e.constant(1.0, x.type), e.math(math.TanhOp, scaled))
-    return e.mul(e.mul(x, e.constant(0.5, x.type)), cdf)
+    minus_2u = e.mul(inner, e.constant(-2.0 * pymath.sqrt(2.0 / pymath.pi), x.type))
+    return e.div(x, e.add(e.constant(1.0, x.type), e.exp(minus_2u)))
+
+
+def _poly(e: Emitter, x: SSAValue, coefficients: Sequence[float]) -> SSAValue:
+    """Horner's rule (highest power first), each step contractible to an fma."""
+    result = e.constant(coefficients[0], x.type)
+    for coefficient in coefficients[1:]:
+        product = e.emit(arith.MulfOp(result, x, CONTRACT))
+        constant = e.constant(coefficient, x.type)
+        result = e.emit(arith.AddfOp(product, constant, CONTRACT))
+    return result
 
 
 def _abs(e: Emitter, x: SSAValue) -> SSAValue:

@@ -6,9 +6,10 @@ shaped like the remaining dims, then writes that row of the output.  Every row
 writes only its own output and scratch elements, so the outermost non-unit
 row loop is parallel.
 Softmax subtracts the row maximum before `exp`, so large logits do not
-overflow.  layer_norm takes the biased variance in a second pass over
-`x - mean` (PyTorch's definition, without the cancellation of
-E[x^2] - E[x]^2).  f16/bf16 inputs are computed in f32 throughout.
+overflow, and multiplies by the reciprocal of the row sum.  layer_norm takes
+the biased variance in a second pass over `x - mean` (PyTorch's definition,
+without the cancellation of E[x^2] - E[x]^2).  f16/bf16 inputs are computed
+in f32 throughout.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from xunity.legalize.kernel_builder import (
     Emitter,
     KernelBuilder,
     LegalizeRule,
+    compute_type,
     parallel_axis,
 )
-from xunity.legalize.reduction import MAX, SUM, ReducedAxes, mean_of
+from xunity.legalize.reduction import MAX, SUM, Element, ReducedAxes, mean_of
 from xunity.symbolic import SymExpr
 
 
@@ -57,28 +59,49 @@ def _row_compute(
 
 
 def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
-    """row_max = max(x); row_sum = sum(exp(x - row_max));
-    y = exp(x - row_max) / row_sum, all three steps inside one loop over rows"""
+    """row_max = max(x); e = exp(x - row_max); inv = 1 / sum(e); y = e * inv,
+    all inside one loop over rows.
+
+    An f32 output holds `e` between the passes, so exp runs once per element
+    (ONNX Runtime's scheme); f16/bf16 outputs recompute it instead, so that
+    the result is rounded to 16 bits once.
+    """
     assert isinstance(op, norm.SoftmaxOp)
     (x,), (out,) = kb.inputs, kb.outputs
     axes = ReducedAxes.of(x.shape, [op.axis.value.data], keepdims=False)
     row_max = kb.scratch(axes.kept_shape, f32)
-    row_sum = kb.scratch(axes.kept_shape, f32)
-    value = axes.element(x)
+    row_inv = kb.scratch(axes.kept_shape, f32)
+    keeps_exp = compute_type(out.element_type) == out.element_type
 
-    def shifted_exp(e: Emitter, s: list[SSAValue], r: list[SSAValue]) -> SSAValue:
-        return e.exp(e.sub(value(e, s, r), e.load(row_max, s)))
+    def shifted_exp_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
+        row = axes.kept_indices(ivs, kb.zero)
+        return e.exp(e.sub(e.load(x, ivs), e.load(row_max, row)))
+
+    def reciprocal(e: Emitter, total: SSAValue) -> SSAValue:
+        return e.div(e.constant(1.0, f32), total)
 
     def value_at(e: Emitter, ivs: list[SSAValue]) -> SSAValue:
-        row = axes.kept_indices(ivs, kb.zero)
-        numerator = e.exp(e.sub(e.load(x, ivs), e.load(row_max, row)))
-        return e.div(numerator, e.load(row_sum, row))
+        numerator = e.load(out, ivs) if keeps_exp else shifted_exp_at(e, ivs)
+        return e.mul(numerator, e.load(row_inv, axes.kept_indices(ivs, kb.zero)))
 
     with _row_loops(kb, axes) as row_vars:
         rows = list(zip(row_vars, axes.kept_shape, strict=True))
-        MAX.in_row(kb, row_max, rows, axes.extents, value, name="softmax_max")
-        SUM.in_row(kb, row_sum, rows, axes.extents, shifted_exp, name="softmax_sum")
+        MAX.in_row(kb, row_max, rows, axes.extents, axes.element(x), "softmax_max")
+        if keeps_exp:
+            # A loop of its own: LLVM vectorizes no loop that both stores to
+            # the output and accumulates into a scratch element (pointers
+            # read from the parallel closure may alias).
+            _row_compute(kb, out, axes, rows, shifted_exp_at, name="softmax_exp")
+        summand = axes.element(out) if keeps_exp else _recompute(shifted_exp_at, axes)
+        SUM.in_row(kb, row_inv, rows, axes.extents, summand, "softmax_sum", reciprocal)
         _row_compute(kb, out, axes, rows, value_at, name="softmax")
+
+
+def _recompute(
+    value_at: Callable[[Emitter, list[SSAValue]], SSAValue], axes: ReducedAxes
+) -> Element:
+    """`value_at` (over input indices) as a fold element over (row, reduce) indices."""
+    return lambda e, s, r: value_at(e, axes.input_indices(s, r))
 
 
 def _trailing_axes(op: norm.TrailingNormOp, kb: KernelBuilder) -> ReducedAxes:

@@ -3,6 +3,9 @@
 Each output element folds the input over the reduced axes: the spatial loops
 run over the output, the reduce loops over the reduced dims (TVM's
 `te.compute` with `te.sum` / `te.max`).  f16/bf16 sums accumulate in f32.
+Float sums carry `reassoc`, so LLVM vectorizes them: the result differs from
+an in-order sum by rounding only (numpy's pairwise sum reorders too).  max
+and min are `maximumf` / `minimumf` (LLVM vectorizes those as they are).
 
 Where numpy raises (max, min or argmax over zero elements) the kernels return
 the fold's identity instead: -inf / +inf (the integer extremes, false / true
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import IntegerType, i64
+from xdsl.dialects.utils.fast_math import FastMathFlag
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from xunity.dialects.graph import reduction as red
@@ -203,7 +207,19 @@ class Fold:
                 e.store(finalize(e, e.load(acc, ivs)), acc, ivs)
 
 
-SUM = Fold(lambda e, t: e.constant(0, t), Emitter.add, widen=True)
+REASSOC = arith.FastMathFlagsAttr([FastMathFlag.REASSOC])
+"""Float sums may be reassociated (numpy's own pairwise sum reorders them too)."""
+
+
+def add_reassociable(e: Emitter, acc: SSAValue, value: SSAValue) -> SSAValue:
+    """acc + value, for floats with `reassoc` so that LLVM may split the sum into
+    vector lanes (an in-order float sum is one serial chain: never vectorized)."""
+    if not is_float_type(acc.type):
+        return e.add(acc, value)
+    return e.emit(arith.AddfOp(acc, value, flags=REASSOC))
+
+
+SUM = Fold(lambda e, t: e.constant(0, t), add_reassociable, widen=True)
 MAX = Fold(lowest, maximum, widen=False)
 MIN = Fold(highest, minimum, widen=False)
 

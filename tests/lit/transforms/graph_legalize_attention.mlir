@@ -16,7 +16,7 @@
 // CHECK-NEXT: %[[QQ:.*]] = tir.load %in0[%[[QB]], %[[QI]], %[[QH]], %[[QD]]]
 // CHECK-NEXT: %[[KK:.*]] = tir.load %in1[%[[QB]], %[[QJ]], %[[QH]], %[[QD]]]
 // CHECK-NEXT: %[[QK:.*]] = arith.mulf %[[QQ]], %[[KK]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[QK]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[QK]] fastmath<reassoc> : f32
 // The default scale is 1/sqrt(16).
 // CHECK: tir.block "mask3"
 // CHECK-NEXT: %[[SS:.*]] = tir.load %[[SCORES]]

@@ -1,8 +1,9 @@
 // RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
-// softmax: row maximum, then the sum of exp(x - max), both in f32 scratch
-// buffers over the non-softmax dims; then exp(x - max) / sum.  All three
-// steps sit inside one parallel loop over the rows.
+// softmax: the row maximum, then e = exp(x - max) stored in the f32 output,
+// the sum of e folded from the output, its reciprocal, then y = e * (1/sum)
+// in place.  exp runs once per element; row buffers are f32 scratch over
+// the non-softmax dims; every step sits inside one parallel loop over rows.
 // CHECK-LABEL: func.func @softmax_subtracts_row_max
 // CHECK: func.func private @graph_softmax_0
 // CHECK: %[[MAX:.*]] = tir.alloc_buffer(%n) : memref<?xf32>
@@ -14,22 +15,24 @@
 // CHECK-NEXT: tir.store %[[NEG_INF]], %[[MAX]]
 // CHECK: tir.block "softmax_max_update2"
 // CHECK: arith.maximumf
-// CHECK: tir.block "softmax_sum_update4" (%[[S:.*]] = spatial %{{.*}} < %n, %[[R:[0-9]+]] = reduce
-// CHECK-NEXT: %[[ACC:.*]] = tir.load %[[SUM]][%[[S]]]
-// CHECK-NEXT: %[[X:.*]] = tir.load %in0[%[[S]], %[[R]]]
-// CHECK-NEXT: %[[M:.*]] = tir.load %[[MAX]][%[[S]]]
+// CHECK: tir.block "softmax_exp3" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial
+// CHECK-NEXT: %[[X:.*]] = tir.load %in0[%[[I]], %[[J]]]
+// CHECK-NEXT: %[[M:.*]] = tir.load %[[MAX]][%[[I]]]
 // CHECK-NEXT: %[[D:.*]] = arith.subf %[[X]], %[[M]] : f32
 // CHECK-NEXT: %[[E:.*]] = math.exp %[[D]] : f32
-// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[ACC]], %[[E]] : f32
+// CHECK-NEXT: tir.store %[[E]], %out0[%[[I]], %[[J]]]
+// CHECK: tir.block "softmax_sum_update5" (%[[S:.*]] = spatial %{{.*}} < %n, %[[R:[0-9]+]] = reduce
+// CHECK-NEXT: %[[ACC:.*]] = tir.load %[[SUM]][%[[S]]]
+// CHECK-NEXT: %[[E2:.*]] = tir.load %out0[%[[S]], %[[R]]]
+// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[ACC]], %[[E2]] fastmath<reassoc> : f32
 // CHECK-NEXT: tir.store %[[NEW]], %[[SUM]][%[[S]]]
-// CHECK: tir.block "softmax5" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial
-// CHECK-NEXT: %[[X2:.*]] = tir.load %in0[%[[I]], %[[J]]]
-// CHECK-NEXT: %[[M2:.*]] = tir.load %[[MAX]][%[[I]]]
-// CHECK-NEXT: %[[D2:.*]] = arith.subf %[[X2]], %[[M2]] : f32
-// CHECK-NEXT: %[[E2:.*]] = math.exp %[[D2]] : f32
-// CHECK-NEXT: %[[S2:.*]] = tir.load %[[SUM]][%[[I]]]
-// CHECK-NEXT: %[[Y:.*]] = arith.divf %[[E2]], %[[S2]] : f32
-// CHECK-NEXT: tir.store %[[Y]], %out0[%[[I]], %[[J]]]
+// CHECK: tir.block "softmax_sum_final6"
+// CHECK: arith.divf
+// CHECK: tir.block "softmax7" (%[[I2:.*]] = spatial %{{.*}} < %n, %[[J2:[0-9]+]] = spatial
+// CHECK-NEXT: %[[E3:.*]] = tir.load %out0[%[[I2]], %[[J2]]]
+// CHECK-NEXT: %[[INV:.*]] = tir.load %[[SUM]][%[[I2]]]
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf %[[E3]], %[[INV]] : f32
+// CHECK-NEXT: tir.store %[[Y]], %out0[%[[I2]], %[[J2]]]
 func.func @softmax_subtracts_row_max(%x: !graph.tensor<[n, 64], f32>) -> !graph.tensor<[n, 64], f32> {
   %y = graph.softmax %x axis = -1 : !graph.tensor<[n, 64], f32>
   func.return %y : !graph.tensor<[n, 64], f32>
@@ -38,15 +41,20 @@ func.func @softmax_subtracts_row_max(%x: !graph.tensor<[n, 64], f32>) -> !graph.
 // -----
 
 // A non-trailing softmax axis: the row buffers drop that axis, and every
-// access skips it.
+// access skips it.  An f16 output recomputes exp(x - max) in the last step,
+// so the result is rounded to f16 once.
 // CHECK-LABEL: func.func @softmax_middle_axis_f16
 // CHECK: func.func private @graph_softmax_0
 // CHECK: %[[MAX:.*]] = tir.alloc_buffer(%n) : memref<?x4xf32>
 // CHECK: tir.block "softmax_max_update2" (%[[A:.*]] = spatial %{{.*}} < %n, %[[B:[0-9]+]] = spatial %{{.*}}, %[[R:[0-9]+]] = reduce
 // CHECK: tir.load %in0[%[[A]], %[[R]], %[[B]]] : memref<?x8x4xf16>
-// CHECK: tir.block "softmax5" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial %{{.*}}, %[[K:[0-9]+]] = spatial
+// CHECK: tir.block "softmax_sum_update4"
+// CHECK: math.exp
+// CHECK: tir.block "softmax6" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial %{{.*}}, %[[K:[0-9]+]] = spatial
 // CHECK: tir.load %[[MAX]][%[[I]], %[[K]]]
-// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: math.exp
+// CHECK: arith.mulf
+// CHECK-NEXT: arith.truncf %{{.*}} : f32 to f16
 // CHECK-NEXT: tir.store %{{.*}}, %out0[%[[I]], %[[J]], %[[K]]] : memref<?x8x4xf16>
 func.func @softmax_middle_axis_f16(%x: !graph.tensor<[n, 8, 4], f16>) -> !graph.tensor<[n, 8, 4], f16> {
   %y = graph.softmax %x axis = 1 : !graph.tensor<[n, 8, 4], f16>
@@ -72,7 +80,7 @@ func.func @softmax_middle_axis_f16(%x: !graph.tensor<[n, 8, 4], f16>) -> !graph.
 // CHECK-NEXT: %[[M:.*]] = tir.load %[[MEAN]][%[[S]]]
 // CHECK-NEXT: %[[D:.*]] = arith.subf %[[X]], %[[M]] : f32
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[D]], %[[D]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] fastmath<reassoc> : f32
 // CHECK: tir.block "layer_norm_rstd_final6"
 // CHECK: %[[VAR:.*]] = arith.divf
 // CHECK-NEXT: %[[EPS:.*]] = arith.constant 1.000000e-05 : f32
@@ -125,7 +133,7 @@ func.func @layer_norm_two_trailing_axes(%x: !graph.tensor<[b, h, w], f32>, %g: !
 // CHECK-NEXT: %[[XH:.*]] = tir.load %in0[%[[S]], %[[R]]] : memref<?x4096xf16>
 // CHECK-NEXT: %[[X:.*]] = arith.extf %[[XH]] : f16 to f32
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[X]], %[[X]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] fastmath<reassoc> : f32
 // CHECK: tir.block "rms_norm_rstd_final3"
 // CHECK: math.sqrt
 // CHECK: tir.block "rms_norm4" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:[0-9]+]] = spatial

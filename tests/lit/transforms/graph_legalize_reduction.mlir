@@ -12,7 +12,7 @@
 // CHECK-NEXT: tir.block "sum_update2" (%[[S0:.*]] = spatial %{{.*}} < %b, %[[S1:.*]] = spatial %{{.*}}, %[[S2:.*]] = spatial %{{.*}}, %[[VR:.*]] = reduce %[[R]] < %n)
 // CHECK-NEXT: %[[ACC:.*]] = tir.load %out0[%[[S0]], %[[S1]], %[[S2]]]
 // CHECK-NEXT: %[[X:.*]] = tir.load %in0[%[[S0]], %[[VR]], %[[S2]]]
-// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[ACC]], %[[X]] : f32
+// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[ACC]], %[[X]] fastmath<reassoc> : f32
 // CHECK-NEXT: tir.store %[[NEW]], %out0[%[[S0]], %[[S1]], %[[S2]]]
 func.func @sum_middle_axis_keepdims(%x: !graph.tensor<[b, n, 64], f32>) -> !graph.tensor<[b, 1, 64], f32> {
   %s = graph.sum %x axes = [1] keepdims : !graph.tensor<[b, n, 64], f32> -> !graph.tensor<[b, 1, 64], f32>
@@ -29,7 +29,7 @@ func.func @sum_middle_axis_keepdims(%x: !graph.tensor<[b, n, 64], f32>) -> !grap
 // CHECK-NEXT: %[[OLD:.*]] = tir.load %[[ACC]][%{{.*}}] : memref<8xf32>
 // CHECK-NEXT: %[[X:.*]] = tir.load %in0[%{{.*}}, %{{.*}}] : memref<?x8xf16>
 // CHECK-NEXT: %[[W:.*]] = arith.extf %[[X]] : f16 to f32
-// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[OLD]], %[[W]] : f32
+// CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[OLD]], %[[W]] fastmath<reassoc> : f32
 // CHECK-NEXT: tir.store %[[NEW]], %[[ACC]]
 // CHECK: tir.block "sum_final3"
 // CHECK-NEXT: %[[SUM:.*]] = tir.load %[[ACC]]
