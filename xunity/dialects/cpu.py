@@ -530,23 +530,28 @@ _PTR = LLVMPointerType()
 
 @irdl_op_definition
 class GemmMicrokernelOp(IRDLOperation):
-    """One register tile of a packed GEMM: C[rows, cols] (+)= A_panel @ B_panel.
+    """One register tile of a GEMM: C[rows, cols] (+)= A[rows, k] @ B[k, cols].
 
-    `cpu.gemm_microkernel %a, %b, %c ldc %ldc k %kc rows %r cols %n accumulate
-    %acc scratch %s mr = 14 nr = 32 : f32`
+    `cpu.gemm_microkernel %a[%a_row, %a_k], %b[%b_k], %c[%ldc] k %kc rows %r
+    cols %n accumulate %acc scratch %s mr = 14 nr = 32 : f32`
 
-    `a` is an A micro-panel packed k-major (`a[k * mr + r]`), `b` a B micro-panel
-    (`b[k * nr + j]`, 64-byte aligned), both zero-padded to the full tile; `c`
-    is row-major with row stride `ldc` elements.  Only the `rows` x `cols`
-    corner of the tile is written (edge tiles pass through `scratch`, `mr * nr`
-    elements), plus C's old values when `accumulate` is true.
+    Element (r, k) of A is `a[r * a_row + k * a_k]` (a packed panel: a_row = 1,
+    a_k = mr; a row-major matrix: a_row = its row length, a_k = 1), row k of B
+    starts at `b[k * b_k]` with `nr` contiguous columns, and C is row-major
+    with row stride `ldc`.  The full mr x nr tile is computed, so A's rows and
+    B's columns must be readable up to mr and nr (packing zero-pads them);
+    only the `rows` x `cols` corner of C is written (edge tiles pass through
+    `scratch`, `mr * nr` elements), plus C's old values when `accumulate`.
     `cpu-expand-microkernels` turns it into `mr * nr / 16` accumulator vectors
     carried through the k loop.
     """
 
     name = "cpu.gemm_microkernel"
     a = operand_def(_PTR)
+    a_row_stride = operand_def(IndexType)
+    a_k_stride = operand_def(IndexType)
     b = operand_def(_PTR)
+    b_k_stride = operand_def(IndexType)
     c = operand_def(_PTR)
     ldc = operand_def(IndexType)
     kc = operand_def(IndexType)
@@ -559,7 +564,8 @@ class GemmMicrokernelOp(IRDLOperation):
     element_type = prop_def(Float32Type)
     traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
     assembly_format = (
-        "$a `,` $b `,` $c `ldc` $ldc `k` $kc `rows` $rows `cols` $cols "
+        "$a `[` $a_row_stride `,` $a_k_stride `]` `,` $b `[` $b_k_stride `]` `,` "
+        "$c `[` $ldc `]` `k` $kc `rows` $rows `cols` $cols "
         "`accumulate` $accumulate `scratch` $scratch `mr` `=` $mr `nr` `=` $nr "
         "attr-dict `:` $element_type"
     )

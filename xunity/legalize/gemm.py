@@ -240,8 +240,10 @@ class _GemmBlock:
             b_ptr = e.emit(tir.AccessPtrOp(self.packed_b.value, [p, zero, zero]))
             c_index = [*(loop.var for loop in self.batch), row0, e.add(self.col0, col)]
             c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
-            operands = [a_ptr, b_ptr, c_ptr, mm.n, self.kc, rows, cols]
-            operands += [self.accumulate, tile_ptr]
+            # Packed panels: A k-major (row stride 1, k stride MR), B rows of NR.
+            one, mr, nr = e.index(1), e.index(MR), e.index(NR)
+            operands = [a_ptr, one, mr, b_ptr, nr, c_ptr, mm.n, self.kc, rows]
+            operands += [cols, self.accumulate, tile_ptr]
             e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, NR))
         self._epilogue(row0, rows)
 

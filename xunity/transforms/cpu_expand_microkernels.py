@@ -3,12 +3,12 @@
 The tile of C lives in `mr * nr / 16` accumulator vectors carried through an
 `scf.for` over k as iteration arguments, so LLVM keeps them in registers (the
 op's verifier caps them at 30 of the 32 zmm registers).  One k step loads the
-`nr / 16` B vectors of packed row k once and, for each of the `mr` rows,
-splats one packed A element and issues one FMA per B vector:
+`nr / 16` B vectors of row k once and, for each of the `mr` rows, splats
+one A element and issues one FMA per B vector:
 
     scf.for %k = 0 to %kc iter_args(%acc_0_0, ...) {
-      %b_v  = cpu.vload %b[%k * nr + 16 v]            (v < nr / 16)
-      %a_r  = llvm.load (gep %a[%k * mr + r])          (r < mr)
+      %b_v  = cpu.vload %b[%k * b_k + 16 v]              (v < nr / 16)
+      %a_r  = llvm.load (gep %a[%k * a_k + r * a_row])   (r < mr)
       %acc_r_v' = cpu.vfma (cpu.vbroadcast %a_r), %b_v, %acc_r_v
     }
 
@@ -47,9 +47,6 @@ from xdsl.rewriter import InsertPoint
 from xunity.dialects import cpu
 
 _F32_BYTES = 4
-_PANEL_ALIGN = 64
-"""Packed B panels come from the runtime allocator, 64-byte aligned, and each
-k row of a panel is `nr * 4` bytes, a multiple of 64."""
 
 
 class _Index:
@@ -146,17 +143,18 @@ class ExpandGemmMicrokernel(RewritePattern):
         body = Block(arg_types=[IndexType(), *[vector] * count])
         k, *carried = body.args
         inner = _Index(Builder(InsertPoint.at_end(body)))
-        b_row = inner.mul(k, nr)
+        b_row = inner.mul(k, op.b_k_stride)
         b_vectors = [
             inner.emit(
-                cpu.VLoadOp(op.b, inner.add(b_row, v * width), vector, _PANEL_ALIGN)
+                cpu.VLoadOp(op.b, inner.add(b_row, v * width), vector, _F32_BYTES)
             )
             for v in range(lanes)
         ]
-        a_row = inner.mul(k, mr)
+        a_column = inner.mul(k, op.a_k_stride)
         updated: list[SSAValue] = []
         for r in range(mr):
-            address = inner.element(op.a, inner.add(a_row, r))
+            a_offset = inner.add(a_column, inner.mul(op.a_row_stride, r))
+            address = inner.element(op.a, a_offset)
             a_value = inner.emit(llvm.LoadOp(address, f32, alignment=_F32_BYTES))
             splat = inner.emit(cpu.VBroadcastOp(a_value, width))
             updated += [

@@ -1,13 +1,13 @@
 // RUN: xunity-opt %s -p cpu-expand-microkernels | filecheck %s
 
 // A 2x32 tile: 4 accumulators carried through the k loop; per k step two B
-// vectors (64-byte aligned panel rows) and one splat of A per row.
+// vectors (row k of B, at k times its stride) and one splat of A per row.
 // CHECK-LABEL: func.func @tile_2x32
 // CHECK: %[[ZF:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: %[[ZV:.*]] = cpu.vbroadcast %[[ZF]] : f32 -> vector<16xf32>
 // CHECK: %[[ACC0:[0-9]+]], %{{.*}}, %{{.*}}, %{{.*}} = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A00:.*]] = %[[ZV]], %[[A01:.*]] = %[[ZV]], %[[A10:.*]] = %[[ZV]], %[[A11:.*]] = %[[ZV]])
-// CHECK: %[[B0:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 64
-// CHECK: %[[B1:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 64
+// CHECK: %[[B0:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 4
+// CHECK: %[[B1:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 4
 // CHECK: %[[S0:.*]] = cpu.vbroadcast %{{.*}} : f32 -> vector<16xf32>
 // CHECK-NEXT: %[[N00:.*]] = cpu.vfma %[[S0]], %[[B0]], %[[A00]]
 // CHECK-NEXT: %[[N01:.*]] = cpu.vfma %[[S0]], %[[B1]], %[[A01]]
@@ -29,6 +29,6 @@
 // CHECK: llvm.store
 // CHECK-NOT: cpu.gemm_microkernel
 func.func @tile_2x32(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %ldc: index, %k: index, %rows: index, %cols: index, %acc: i1, %tile: !llvm.ptr) {
-  cpu.gemm_microkernel %a, %b, %c ldc %ldc k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 2 nr = 32 : f32
+  cpu.gemm_microkernel %a[%ldc, %k], %b[%ldc], %c[%ldc] k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 2 nr = 32 : f32
   func.return
 }

@@ -24,7 +24,7 @@
 // CHECK-NEXT: tir.for %[[P:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
 // CHECK: %[[B:.*]] = tir.access_ptr %[[PB]][%[[P]], %{{.*}}, %{{.*}}] : memref<?x?x32xf32>
 // CHECK: %[[C:.*]] = tir.access_ptr %out0[%{{.*}}, %{{.*}}] : memref<?x64xf32>
-// CHECK-NEXT: cpu.gemm_microkernel %[[A]], %[[B]], %[[C]] ldc %{{.*}} k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %[[ACC]] scratch %[[T]] mr = 14 nr = 32 : f32
+// CHECK: cpu.gemm_microkernel %[[A]][%{{.*}}, %{{.*}}], %[[B]][%{{.*}}], %[[C]][%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %[[ACC]] scratch %[[T]] mr = 14 nr = 32 : f32
 func.func @gemm(%a: !graph.tensor<[n, k], f32>, %b: !graph.tensor<[k, 64], f32>) -> !graph.tensor<[n, 64], f32> {
   %c = graph.matmul %a, %b : !graph.tensor<[n, k], f32>, !graph.tensor<[k, 64], f32> -> !graph.tensor<[n, 64], f32>
   func.return %c : !graph.tensor<[n, 64], f32>

@@ -28,7 +28,7 @@ func.func @add_gelu(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[64], f32
 // CHECK-NEXT: graph.call_tir @fused_matmul_0_add_1(%{{.*}}, %{{.*}}, %{{.*}}) : (!graph.tensor<[n, 96], f32>, !graph.tensor<[96, 128], f32>, !graph.tensor<[128], f32>) -> !graph.tensor<[n, 128], f32>
 // CHECK: func.func private @fused_matmul_0_add_1(
 // CHECK: %[[C:.*]] = tir.access_ptr %out0
-// CHECK-NEXT: cpu.gemm_microkernel %{{.*}}, %{{.*}}, %[[C]]
+// CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}], %[[C]][
 // CHECK: tir.block "gemm_epilogue" (%[[I:.*]] = spatial %{{.*}} < %n, %[[J:.*]] = spatial %{{.*}} < %{{.*}}) reads(%out0, %in1_1 : memref<?x128xf32>, memref<128xf32>) writes(%out0 : memref<?x128xf32>) {
 // CHECK-NEXT: %[[V:.*]] = tir.load %out0[%[[I]], %[[J]]]
 // CHECK-NEXT: %[[B:.*]] = tir.load %in1_1[%[[J]]]

@@ -103,7 +103,7 @@ cpu.packed_func @scalar_packed wraps @matmul args = [#cpu.arg<"s", i64, []>, #cp
 // One 14x32 register tile of a packed GEMM.
 // CHECK-LABEL: func.func @gemm_microkernel
 func.func @gemm_microkernel(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %ldc: index, %k: index, %rows: index, %cols: index, %acc: i1, %tile: !llvm.ptr) {
-  // CHECK-NEXT: cpu.gemm_microkernel %{{.*}}, %{{.*}}, %{{.*}} ldc %{{.*}} k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %{{.*}} scratch %{{.*}} mr = 14 nr = 32 : f32
-  cpu.gemm_microkernel %a, %b, %c ldc %ldc k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 14 nr = 32 : f32
+  // CHECK-NEXT: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %{{.*}} scratch %{{.*}} mr = 14 nr = 32 : f32
+  cpu.gemm_microkernel %a[%ldc, %k], %b[%ldc], %c[%ldc] k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 14 nr = 32 : f32
   func.return
 }

@@ -233,7 +233,7 @@ cpu.packed_func @f_packed wraps @missing args = []
 
 func.func @gemm_microkernel_partial_vector(%p: !llvm.ptr, %i: index, %f: i1) {
   // CHECK: error: cpu.gemm_microkernel: mr must be positive and nr a positive multiple of 16, got mr = 4, nr = 24
-  cpu.gemm_microkernel %p, %p, %p ldc %i k %i rows %i cols %i accumulate %f scratch %p mr = 4 nr = 24 : f32
+  cpu.gemm_microkernel %p[%i, %i], %p[%i], %p[%i] k %i rows %i cols %i accumulate %f scratch %p mr = 4 nr = 24 : f32
   func.return
 }
 
@@ -241,6 +241,6 @@ func.func @gemm_microkernel_partial_vector(%p: !llvm.ptr, %i: index, %f: i1) {
 
 func.func @gemm_microkernel_too_many_registers(%p: !llvm.ptr, %i: index, %f: i1) {
   // CHECK: error: cpu.gemm_microkernel: a 16x32 tile needs 32 accumulator registers, more than 30
-  cpu.gemm_microkernel %p, %p, %p ldc %i k %i rows %i cols %i accumulate %f scratch %p mr = 16 nr = 32 : f32
+  cpu.gemm_microkernel %p[%i, %i], %p[%i], %p[%i] k %i rows %i cols %i accumulate %f scratch %p mr = 16 nr = 32 : f32
   func.return
 }
