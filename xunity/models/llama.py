@@ -1,0 +1,416 @@
+"""A Llama-architecture decoder built with the Python builder: prefill logits.
+
+    config = LlamaConfig.from_hf(hf_model.config)
+    model = Llama(config)
+    state = hf_state_dict(hf_model.state_dict(), config)
+    model.load_state_dict(state, torch_layout=True)
+    llama = CompiledLlama.compile(model)        # main(input_ids [n], *weights)
+    logits = llama.logits(ids)                  # [n, vocab]
+
+    model = load_gguf_model("model.gguf")       # config and weights from a GGUF file
+    logits = llama.with_weights(model).logits(ids)   # same compiled module
+
+Each layer is pre-norm: `h = x + attention(rms_norm(x))`, `h + mlp(rms_norm(h))`,
+with grouped-query causal attention, rotate-half rotary embedding and a
+SiLU-gated MLP; a final RMSNorm and the LM head give the logits.  The
+sequence length `n` is symbolic and the weights are function inputs, so one
+compiled module serves every length and every checkpoint of a configuration.
+
+Weights come from a Hugging Face `LlamaForCausalLM` state dict (`hf_state_dict`)
+or a llama.cpp GGUF file (`gguf_state_dict`); both give PyTorch's `[out, in]`
+linear layout, loaded with `load_state_dict(..., torch_layout=True)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from xunity.frontends.builder import (
+    Attention,
+    GatedMLP,
+    GraphBuilder,
+    Module,
+    ModuleList,
+    Parameter,
+    RMSNorm,
+    Tensor,
+)
+from xunity.frontends.builder.nn import normal_init
+from xunity.runtime.executable import Executable
+
+if TYPE_CHECKING:
+    from xunity.frontends.weights.gguf import GGUFFile
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    """Hyper-parameters of a Llama decoder (Hugging Face's names in `from_hf`).
+
+    `max_positions` sizes the rotary tables, which are constants of the
+    compiled code: keep it to the longest prompt you will run, not the
+    checkpoint's context length.
+    """
+
+    hidden: int
+    layers: int
+    heads: int
+    kv_heads: int
+    intermediate: int
+    vocab: int
+    rope_theta: float = 10000.0
+    rms_eps: float = 1e-5
+    max_positions: int = 2048
+    tie_embeddings: bool = False
+    head_dim: int | None = None
+    """Per-head width; None means `hidden // heads`."""
+
+    @property
+    def attention_head_dim(self) -> int:
+        return self.head_dim or self.hidden // self.heads
+
+    @staticmethod
+    def from_hf(config: Any, max_positions: int = 2048) -> LlamaConfig:
+        """From a `transformers.LlamaConfig`; rejects what the graph does not model.
+
+        The rotary tables get `min(max_positions, max_position_embeddings)` rows.
+        """
+        # transformers 5 keeps rope settings in `rope_parameters`; 4.x had
+        # `rope_theta` and an optional `rope_scaling`.
+        rope = (
+            getattr(config, "rope_parameters", None)
+            or getattr(config, "rope_scaling", None)
+            or {}
+        )
+        theta = rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))
+        if rope.get("rope_type", rope.get("type", "default")) != "default":
+            raise ValueError(f"rope scaling {rope} is not supported")
+        for flag in ("attention_bias", "mlp_bias"):
+            if getattr(config, flag, False):
+                raise ValueError(f"{flag}=True is not supported")
+        if config.hidden_act != "silu":
+            raise ValueError(f"hidden_act {config.hidden_act!r} is not silu")
+        return LlamaConfig(
+            hidden=config.hidden_size,
+            layers=config.num_hidden_layers,
+            heads=config.num_attention_heads,
+            kv_heads=config.num_key_value_heads or config.num_attention_heads,
+            intermediate=config.intermediate_size,
+            vocab=config.vocab_size,
+            rope_theta=float(theta),
+            rms_eps=float(config.rms_norm_eps),
+            max_positions=min(max_positions, config.max_position_embeddings),
+            tie_embeddings=bool(config.tie_word_embeddings),
+            head_dim=_explicit_head_dim(
+                config.hidden_size,
+                config.num_attention_heads,
+                getattr(config, "head_dim", None),
+            ),
+        )
+
+    @staticmethod
+    def from_gguf(file: GGUFFile, max_positions: int = 2048) -> LlamaConfig:
+        """From a GGUF file's `llama.*` metadata; tied when it has no `output`."""
+        from xunity.frontends.weights import WeightFileError
+
+        meta = file.config()
+        if meta.architecture != "llama":
+            raise WeightFileError(
+                file.path, f"architecture is '{meta.architecture}', expected 'llama'"
+            )
+        if "rope_freqs.weight" in file:
+            raise WeightFileError(
+                file.path, "rope frequency factors (Llama 3 rope scaling) unsupported"
+            )
+        vocab = file.tensor_info("token_embd.weight").shape[0]
+        intermediate = meta.feed_forward_length
+        if intermediate is None:
+            intermediate = file.tensor_info("blk.0.ffn_gate.weight").shape[0]
+        return LlamaConfig(
+            hidden=meta.embedding_length,
+            layers=meta.block_count,
+            heads=meta.head_count,
+            kv_heads=meta.head_count_kv,
+            intermediate=intermediate,
+            vocab=meta.vocab_size or vocab,
+            rope_theta=meta.rope_freq_base,
+            rms_eps=meta.rms_norm_eps or 1e-5,
+            max_positions=min(max_positions, meta.context_length or max_positions),
+            tie_embeddings="output.weight" not in file,
+            head_dim=_explicit_head_dim(
+                meta.embedding_length, meta.head_count, meta.rope_dimension_count
+            ),
+        )
+
+
+def _explicit_head_dim(hidden: int, heads: int, head_dim: int | None) -> int | None:
+    """`head_dim` if it differs from `hidden // heads`: configs then compare equal."""
+    return None if head_dim == hidden // heads else head_dim
+
+
+class LlamaLayer(Module):
+    """Pre-norm decoder layer: GQA with rotary embedding, then a SwiGLU MLP."""
+
+    def __init__(self, config: LlamaConfig):
+        super().__init__()
+        self.attention_norm = RMSNorm(config.hidden, config.rms_eps)
+        self.attention = Attention(
+            config.hidden,
+            config.heads,
+            config.kv_heads,
+            config.attention_head_dim,
+            bias=False,
+            causal=True,
+            rotary_base=config.rope_theta,
+            max_positions=config.max_positions,
+        )
+        self.mlp_norm = RMSNorm(config.hidden, config.rms_eps)
+        self.mlp = GatedMLP(config.hidden, config.intermediate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x + self.attention(self.attention_norm(x))
+        return h + self.mlp(self.mlp_norm(h))
+
+
+class Llama(Module):
+    """Token ids `[n]` -> logits `[n, vocab]` (prefill, positions 0..n-1).
+
+    Tied embeddings keep the one table as the LM head's `[hidden, vocab]`:
+    the logits matmul then needs no transpose (the graph has no
+    matmul-with-transposed-B), and the lookup gathers columns and transposes
+    only the small `[hidden, n]` result.
+    """
+
+    def __init__(self, config: LlamaConfig):
+        super().__init__()
+        self.config = config
+        table = (
+            (config.hidden, config.vocab)
+            if config.tie_embeddings
+            else (config.vocab, config.hidden)
+        )
+        self.embed_tokens = Parameter(
+            table, init=normal_init(0.02), torch_transposed=config.tie_embeddings
+        )
+        self.layers = ModuleList([LlamaLayer(config) for _ in range(config.layers)])
+        self.norm = RMSNorm(config.hidden, config.rms_eps)
+        self.lm_head = (
+            None
+            if config.tie_embeddings
+            else Parameter((config.hidden, config.vocab), torch_transposed=True)
+        )
+
+    def forward(self, input_ids: Tensor) -> Tensor:
+        builder = input_ids.builder
+        (seq,) = input_ids.shape
+        table = builder.parameter(self.embed_tokens)
+        if self.config.tie_embeddings:
+            x = table.take(input_ids, axis=1).T
+        else:
+            x = table.take(input_ids)
+        x = x.reshape(
+            1, seq, self.config.hidden
+        )  # Attention works on [batch, seq, dim]
+        for layer in self.layers:
+            x = layer(x)
+        x = self.norm(x).reshape(seq, self.config.hidden)
+        head = table if self.lm_head is None else builder.parameter(self.lm_head)
+        return x @ head
+
+
+def build_graph(model: Llama) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+    """`main(input_ids: i64 [n], *weights) -> f32 [n, vocab]`, weights as inputs."""
+    b = GraphBuilder()
+    ids = b.input("input_ids", ["n"], "i64")
+    return b.build(model(ids), weights_as_inputs=True)
+
+
+# ---------------------------------------------------------------- weights
+
+_HF_NAMES: tuple[tuple[str, str], ...] = (
+    (r"model\.embed_tokens\.weight", "embed_tokens"),
+    (r"model\.layers\.(\d+)\.input_layernorm\.", r"layers.\1.attention_norm."),
+    (r"model\.layers\.(\d+)\.self_attn\.q_proj\.", r"layers.\1.attention.query."),
+    (r"model\.layers\.(\d+)\.self_attn\.k_proj\.", r"layers.\1.attention.key."),
+    (r"model\.layers\.(\d+)\.self_attn\.v_proj\.", r"layers.\1.attention.value."),
+    (r"model\.layers\.(\d+)\.self_attn\.o_proj\.", r"layers.\1.attention.output."),
+    (r"model\.layers\.(\d+)\.post_attention_layernorm\.", r"layers.\1.mlp_norm."),
+    (r"model\.layers\.(\d+)\.mlp\.gate_proj\.", r"layers.\1.mlp.gate."),
+    (r"model\.layers\.(\d+)\.mlp\.up_proj\.", r"layers.\1.mlp.up."),
+    (r"model\.layers\.(\d+)\.mlp\.down_proj\.", r"layers.\1.mlp.down."),
+    (r"model\.norm\.", "norm."),
+    (r"lm_head\.weight", "lm_head"),
+)
+"""Hugging Face LlamaForCausalLM names -> Llama names (prefix rewrites)."""
+
+
+def _rename(name: str, table: Sequence[tuple[str, str]]) -> str | None:
+    for pattern, replacement in table:
+        new_name, count = re.subn(f"^{pattern}", replacement, name)
+        if count:
+            return new_name
+    return None
+
+
+def hf_state_dict(
+    state: Mapping[str, Any], config: LlamaConfig
+) -> dict[str, np.ndarray]:
+    """Rename a LlamaForCausalLM state dict (torch tensors or arrays) to Llama's.
+
+    Linear weights stay `[out, in]`: load with `torch_layout=True`.  With tied
+    embeddings `lm_head.weight` is the embedding itself and is dropped.
+    """
+    renamed: dict[str, np.ndarray] = {}
+    for name, value in state.items():
+        if name.endswith("rotary_emb.inv_freq"):
+            continue  # a buffer of old checkpoints; the tables are rebuilt
+        new_name = _rename(name, _HF_NAMES)
+        if new_name is None:
+            raise KeyError(f"unexpected Llama tensor {name!r}")
+        if new_name == "lm_head" and config.tie_embeddings:
+            continue
+        renamed[new_name] = _to_numpy(value)
+    return renamed
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor; torch is not imported here
+        return value.detach().float().cpu().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+def unpermute_rotary_rows(weight: np.ndarray, heads: int) -> np.ndarray:
+    """Undo llama.cpp's converter permutation of `attn_q` / `attn_k` rows.
+
+    The converter reorders each head's output rows from Hugging Face's
+    rotate-half layout (pairs `(i, i + d/2)`) to ggml's interleaved pairs
+    `(2i, 2i + 1)`: rows `(heads, 2, d/2)` become `(heads, d/2, 2)`.  Our
+    `graph.rotary` rotates halves, so the rows go back.
+    """
+    out_features, in_features = weight.shape
+    half = out_features // heads // 2
+    return (
+        weight.reshape(heads, half, 2, in_features)
+        .swapaxes(1, 2)
+        .reshape(out_features, in_features)
+    )
+
+
+def gguf_state_dict(file: GGUFFile, config: LlamaConfig) -> dict[str, np.ndarray]:
+    """Llama's tensors from a GGUF file: renamed, dequantised, q/k rows restored.
+
+    A missing tensor raises the reader's `MissingTensorError` naming the file
+    and the tensor; a tensor the model would not use is rejected rather than
+    silently ignored.
+    """
+    from xunity.frontends.weights import WeightFileError
+
+    names = _gguf_names(config)
+    unexpected = sorted(set(file.tensor_names()) - names.keys())
+    if unexpected:
+        raise WeightFileError(file.path, f"unexpected Llama tensors {unexpected}")
+    state = {
+        ours: np.asarray(file.tensor(gguf_name), dtype=np.float32)
+        for gguf_name, ours in names.items()
+    }
+    for layer in range(config.layers):
+        for role, heads in (("query", config.heads), ("key", config.kv_heads)):
+            name = f"layers.{layer}.attention.{role}.weight"
+            state[name] = unpermute_rotary_rows(state[name], heads)
+    return state
+
+
+_GGUF_LAYER_NAMES = {
+    "attn_norm": "attention_norm",
+    "attn_q": "attention.query",
+    "attn_k": "attention.key",
+    "attn_v": "attention.value",
+    "attn_output": "attention.output",
+    "ffn_norm": "mlp_norm",
+    "ffn_gate": "mlp.gate",
+    "ffn_up": "mlp.up",
+    "ffn_down": "mlp.down",
+}
+"""llama.cpp's per-layer tensor names (`blk.N.<name>.weight`) -> Llama's."""
+
+
+def _gguf_names(config: LlamaConfig) -> dict[str, str]:
+    """GGUF name -> Llama name of every tensor the configuration needs."""
+    names = {"token_embd.weight": "embed_tokens", "output_norm.weight": "norm.weight"}
+    if not config.tie_embeddings:
+        names["output.weight"] = "lm_head"
+    for i in range(config.layers):
+        for gguf_name, ours in _GGUF_LAYER_NAMES.items():
+            names[f"blk.{i}.{gguf_name}.weight"] = f"layers.{i}.{ours}.weight"
+    return names
+
+
+def load_gguf_model(path: str | PathLike[str], max_positions: int = 2048) -> Llama:
+    """A Llama with config and weights from a llama.cpp GGUF file."""
+    from xunity.frontends.weights.gguf import GGUFFile
+
+    file = GGUFFile(path)
+    config = LlamaConfig.from_gguf(file, max_positions)
+    model = Llama(config)
+    model.load_state_dict(gguf_state_dict(file, config), torch_layout=True)
+    return model
+
+
+# ---------------------------------------------------------------- running
+
+
+class CompiledLlama:
+    """The compiled prefill function and the weights it is called with."""
+
+    def __init__(
+        self,
+        executable: Executable,
+        config: LlamaConfig,
+        weight_names: Sequence[str],
+        weights: Sequence[np.ndarray],
+    ):
+        self.executable = executable
+        self.config = config
+        self.weight_names = tuple(weight_names)
+        self.weights = tuple(weights)
+
+    @staticmethod
+    def compile(model: Llama) -> CompiledLlama:
+        import xunity
+
+        module, params = build_graph(model)
+        return CompiledLlama(
+            xunity.compile(module), model.config, list(params), list(params.values())
+        )
+
+    def with_weights(self, model: Llama) -> CompiledLlama:
+        """The same compiled code with `model`'s weights (same configuration)."""
+        if model.config != self.config:
+            raise ValueError(f"config {model.config} differs from {self.config}")
+        state = model.state_dict()
+        weights = [state[name] for name in self.weight_names]
+        return CompiledLlama(self.executable, self.config, self.weight_names, weights)
+
+    def logits(self, input_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Logits `[n, vocab]` of the prompt at positions 0..n-1.
+
+        Past `max_positions` the graph's rotary slice would clamp (repeat the
+        last position) instead of failing, so the length is checked here.
+        """
+        ids = np.asarray(input_ids, dtype=np.int64)
+        if ids.ndim != 1 or not 0 < len(ids) <= self.config.max_positions:
+            raise ValueError(
+                f"input_ids must be 1-D with 1..{self.config.max_positions} tokens, "
+                f"got shape {ids.shape}"
+            )
+        if ids.min() < 0 or ids.max() >= self.config.vocab:
+            raise ValueError(f"token ids must be in 0..{self.config.vocab - 1}")
+        result = self.executable["main"](ids, *self.weights)
+        assert isinstance(result, np.ndarray)
+        return result
