@@ -223,8 +223,9 @@ def test_two_threads_calling_one_function_get_their_own_results(
 
 
 def test_calls_release_the_gil(matmul: xunity.Executable) -> None:
-    """Python keeps running in this thread while another is inside a long call."""
-    x = np.ones((512, 512), np.float32)
+    """Python keeps running in this thread while another is inside a long call
+    (2048^3: tens of milliseconds even for the packed GEMM)."""
+    x = np.ones((2048, 2048), np.float32)
     matmul["main"](x, x)
     window: list[float] = []
 
