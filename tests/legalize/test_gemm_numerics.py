@@ -1,8 +1,8 @@
 """The packed f32 GEMM and the GEMV strips (xunity/legalize/gemm.py) vs numpy.
 
-Shapes straddle every blocking boundary: rows around the 14-row register
+Shapes straddle every blocking boundary: rows around the 8-row register
 tile, depth around the 256-deep block (0 gives zeros, more than one block
-accumulates), columns around the 32-column panel and the 512-column block.
+accumulates), columns around the 48-column panel and the 2048-column block.
 One compiled module with all dims symbolic covers them all.  References are
 f64; tolerance rtol = atol = 1e-5 relative to the largest |reference| (sums
 of up to 700 products of N(0, 1) values).
@@ -38,12 +38,12 @@ def _check(exe, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
     ("m", "k", "n"),
     [
         (1, 1, 1),
-        (13, 3, 31),
-        (14, 256, 32),
-        (15, 257, 33),
+        (7, 3, 47),
+        (8, 256, 48),
+        (9, 257, 49),
         (29, 0, 5),
         (28, 600, 64),
-        (3, 40, 513),
+        (3, 40, 2049),
         (45, 300, 700),
     ],
 )

@@ -13,7 +13,8 @@ GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K
             if pc is last: gemm_epilogue     C[rows, nc] = C (fusion hook)
 
 The micro-kernel keeps the MR x NR tile of C in registers for the whole kc
-loop (14 x 32 f32 = 28 zmm accumulators, 2 B vectors, 1 broadcast); the
+loop (8 x 48 f32 = 24 zmm accumulators, 3 B vectors, 1 broadcast; 8 rows
+divide the usual row counts, so no edge panel wastes a task); the
 first depth block stores, the others accumulate.  Zero padding makes every
 micro-kernel call compute a full tile; only the in-range corner is written.
 Every dim may be symbolic: the block counts and edge sizes are index values.
@@ -44,10 +45,10 @@ from xunity.legalize.kernel_builder import (
 )
 from xunity.symbolic import SymExpr
 
-MR, NR = 14, 32
-"""Register tile: 14 rows x 2 zmm columns (see cpu.gemm_microkernel)."""
+MR, NR = 8, 48
+"""Register tile: 8 rows x 3 zmm columns (see cpu.gemm_microkernel)."""
 KC = 256
-"""Depth block: a packed A panel (KC x MR, 14 KiB) stays in L1."""
+"""Depth block: a packed A panel (KC x MR, 8 KiB) stays in L1."""
 NC = 2048
 """Column block: A is packed once per (depth block, column block), so one
 block spans the usual widths; each micro-kernel streams its 32 KiB B panel
