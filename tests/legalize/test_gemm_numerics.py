@@ -1,4 +1,4 @@
-"""The packed f32 GEMM and the GEMV strips (xunity/legalize/gemm.py) vs numpy.
+"""The packed f32 GEMM and the GEMV (xunity/legalize/gemm.py) vs numpy.
 
 Shapes straddle every blocking boundary: rows around the 8-row register
 tile, depth around the 256-deep block (0 gives zeros, more than one block
@@ -79,9 +79,11 @@ def test_batched_gemm_broadcasts(lhs, rhs, out, a_shape, b_shape) -> None:
     _check(_matmul(lhs, rhs, out), a_shape, b_shape)
 
 
-@pytest.mark.parametrize(("m", "k", "n"), [(1, 70, 300), (1, 0, 4), (3, 33, 513)])
-def test_gemv_strips(m: int, k: int, n: int) -> None:
-    """A static row count up to 4 takes the GEMV kernel (column strips)."""
+@pytest.mark.parametrize(
+    ("m", "k", "n"), [(1, 70, 300), (1, 0, 4), (1, 3, 17), (3, 33, 513)]
+)
+def test_gemv_split_over_k(m: int, k: int, n: int) -> None:
+    """A static row count up to 4 takes the GEMV kernel (k split over tasks)."""
     exe = _matmul([str(m), "k"], ["k", "n"], [str(m), "n"])
     _check(exe, (m, k), (k, n))
 
@@ -103,8 +105,9 @@ def test_gemm_and_gemv_kernels_are_chosen_by_shape() -> None:
         ctx = make_context()
         module = parse_module(ctx, text, "<test>")
         PASSES["graph-legalize"]()().apply(ctx, module)
+        module.verify()
         return {op.block_name.data for op in module.walk() if op.name == "tir.block"}
 
     assert {"gemm_pack_a", "gemm_pack_b"} <= block_names("m")
-    assert {"gemv_init", "gemv_update"} <= block_names("2")
+    assert {"gemv_init", "gemv_update4", "gemv_update", "gemv_sum"} <= block_names("2")
     assert "gemm_pack_b" not in block_names("2")

@@ -19,10 +19,10 @@ first depth block stores, the others accumulate.  Zero padding makes every
 micro-kernel call compute a full tile; only the in-range corner is written.
 Every dim may be symbolic: the block counts and edge sizes are index values.
 
-GEMV (a static, small M: decode shapes) is memory-bound on rhs: the columns
-are cut into GEMV_TASKS strips run in parallel, and each strip streams its
-part of every rhs row once (the (i, k, j) order: j contiguous and vectorised
-by LLVM).
+GEMV (a static, small M: decode shapes) is memory-bound on rhs: k is split
+into GEMV_TASKS parallel tasks, each streaming a contiguous run of whole rhs
+rows into partial sums (j contiguous, vectorised by LLVM), then the partials
+are added.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ rank of such a Buffer are ever read)."""
 GEMV_MAX_ROWS = 4
 """Up to this many (static) rows, matmul runs as GEMV strips instead."""
 GEMV_TASKS = 4
-"""GEMV column strips: a few per core, each a long contiguous run of every
-rhs row (so the hardware prefetchers keep streaming)."""
-GEMV_MIN_STRIP = 64
+"""GEMV splits k into this many parallel tasks (a few per core)."""
+GEMV_UNROLL = 4
+"""rhs rows added into the partial sums per pass."""
 
 
 def is_gemm(lhs: Buffer, rhs: Buffer) -> bool:
@@ -274,59 +274,96 @@ class _GemmBlock:
 
 
 def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
-    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], parallel over strips."""
+    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], split over k.
+
+    Each of GEMV_TASKS parallel tasks streams a contiguous run of whole rhs
+    rows (what DRAM prefetchers stream best) into its own partial sums; a
+    last pass adds the partials, which also makes it the final block that
+    kernel fusion puts elementwise consumers into.
+    """
     del op
     mm = _Matmul(kb)
-    e = kb.emitter
-    # Strip width: N / GEMV_TASKS rounded up to whole vectors, at least 64.
-    quarter = _ceildiv(e, mm.n, GEMV_TASKS)
-    strip = e.maximum(
-        e.mul(_ceildiv(e, quarter, 16), e.index(16)), e.index(GEMV_MIN_STRIP)
-    )
-    strips = _ceildiv_value(e, mm.n, strip)
-    m = kb.dim(mm.lhs.shape[-2])
-    with (
-        kb.loops(mm.batch_shape) as batch_vars,
-        loop_over(kb, strips, parallel=True) as s,
-    ):
-        e = kb.emitter
-        width = e.minimum(strip, e.sub(mm.n, e.mul(s, strip)))
+    m_dim, n_dim = mm.lhs.shape[-2], mm.rhs.shape[-1]
+    partial = kb.scratch([SymExpr.of(GEMV_TASKS), m_dim, n_dim], f32)
+    tasks, m = kb.dim(GEMV_TASKS), kb.dim(m_dim)
+    chunk = _ceildiv(kb.emitter, mm.k, GEMV_TASKS)
+    with kb.loops(mm.batch_shape) as batch_vars:
         batch = [loop.pair for loop in mm.batch_loops(batch_vars)]
-        with loop_over(kb, m) as i:
-            pairs = [*batch, (s, strips), (i, m)]
+        with loop_over(kb, tasks, parallel=True) as t:
+            e = kb.emitter
+            k0 = e.mul(t, chunk)
+            rows = e.maximum(e.minimum(chunk, e.sub(mm.k, k0)), kb.zero)
             with (
-                loop_over(kb, width) as j,
-                block_over(kb, "gemv_init", [*pairs, (j, width)], [], [mm.out]) as ivs,
-            ):
-                e = kb.emitter
-                vs, vi, vj = ivs[len(batch) :]
-                column = e.add(e.mul(vs, strip), vj)
-                e.store(e.constant(0, f32), mm.out, [*ivs[: len(batch)], vi, column])
-            with (
-                loop_over(kb, mm.k) as k,
-                loop_over(kb, width) as j,
+                loop_over(kb, m) as i,
+                loop_over(kb, mm.n) as j,
                 block_over(
-                    kb,
-                    "gemv_update",
-                    [*pairs, (j, width)],
-                    [mm.lhs, mm.rhs],
-                    [mm.out],
-                    reduce=[(k, mm.k)],
+                    kb, "gemv_init", [(t, tasks), (i, m), (j, mm.n)], [], [partial]
                 ) as ivs,
             ):
+                kb.emitter.store(kb.emitter.constant(0, f32), partial, ivs)
+            # GEMV_UNROLL rows of rhs per pass over the partial row (fewer
+            # loads/stores of it, more streams in flight), then the rest.
+            e = kb.emitter
+            groups = e.floordiv(rows, e.index(GEMV_UNROLL))
+            rest = e.sub(rows, e.mul(groups, e.index(GEMV_UNROLL)))
+            with loop_over(kb, groups) as g:
+                first = kb.emitter.add(
+                    k0, kb.emitter.mul(g, kb.emitter.index(GEMV_UNROLL))
+                )
+                _gemv_update(kb, mm, partial, batch, (t, tasks), m, first, GEMV_UNROLL)
+            with loop_over(kb, rest) as r:
                 e = kb.emitter
-                b_ivs, (vs, vi, vj, vk) = ivs[: len(batch)], ivs[len(batch) :]
-                column = e.add(e.mul(vs, strip), vj)
-                out_index = [*b_ivs, vi, column]
-                a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, vk))
-                b = e.load(mm.rhs, mm.rhs_at(b_ivs, vk, column))
-                total = e.add(e.load(mm.out, out_index), e.mul(a, b))
-                e.store(total, mm.out, out_index)
+                first = e.add(e.add(k0, e.mul(groups, e.index(GEMV_UNROLL))), r)
+                _gemv_update(kb, mm, partial, batch, (t, tasks), m, first, 1)
+        with (
+            loop_over(kb, m) as i,
+            loop_over(kb, mm.n) as j,
+            block_over(
+                kb, "gemv_sum", [*batch, (i, m), (j, mm.n)], [partial], [mm.out]
+            ) as ivs,
+        ):
+            e = kb.emitter
+            vi, vj = ivs[len(batch) :]
+            parts = [e.load(partial, [e.index(t), vi, vj]) for t in range(GEMV_TASKS)]
+            total = parts[0]
+            for part in parts[1:]:
+                total = e.add(total, part)
+            e.store(total, mm.out, ivs)
+
+
+def _gemv_update(
+    kb: KernelBuilder,
+    mm: _Matmul,
+    partial: Buffer,
+    batch: list[tuple[SSAValue, SSAValue]],
+    task: tuple[SSAValue, SSAValue],
+    m: SSAValue,
+    first: SSAValue,
+    count: int,
+) -> None:
+    """partial[t, i, j] += sum over rows first .. first + count - 1 of lhs * rhs."""
+    with (
+        loop_over(kb, m) as i,
+        loop_over(kb, mm.n) as j,
+        block_over(
+            kb,
+            "gemv_update" if count == 1 else f"gemv_update{count}",
+            [*batch, task, (i, m), (j, mm.n)],
+            [mm.lhs, mm.rhs],
+            [partial],
+            reduce=[(first, mm.k)],
+        ) as ivs,
+    ):
+        e = kb.emitter
+        b_ivs, (vt, vi, vj, vk) = ivs[: len(batch)], ivs[len(batch) :]
+        total = e.load(partial, [vt, vi, vj])
+        for offset in range(count):
+            row = vk if offset == 0 else e.add(vk, e.index(offset))
+            a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, row))
+            b = e.load(mm.rhs, mm.rhs_at(b_ivs, row, vj))
+            total = e.add(total, e.mul(a, b))
+        e.store(total, partial, [vt, vi, vj])
 
 
 def _ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
-    return _ceildiv_value(e, value, e.index(divisor))
-
-
-def _ceildiv_value(e: Emitter, value: SSAValue, divisor: SSAValue) -> SSAValue:
-    return e.emit(arith.CeilDivUIOp(value, divisor))
+    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))

@@ -32,15 +32,17 @@ func.func @gemm(%a: !graph.tensor<[n, k], f32>, %b: !graph.tensor<[k, 64], f32>)
 
 // -----
 
-// One static row (decode): GEMV, parallel over column strips (N / 4), each strip
-// streaming its part of every rhs row with j contiguous.
+// One static row (decode): GEMV, k split over 4 parallel tasks, each adding
+// its contiguous run of rhs rows (4 per pass, then the rest) into its own
+// partial row; a last pass adds the partials (the final block for fusion).
 // CHECK-LABEL: func.func private @graph_matmul_0
 // CHECK-NOT: gemm_pack
-// CHECK: tir.for %[[S:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK: %[[P:.*]] = tir.alloc_buffer() : memref<4x1x4096xf32>
+// CHECK: tir.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
 // CHECK: tir.block "gemv_init"
-// CHECK: tir.for %[[K:.*]] = %{{.*}} to %k step %{{.*}} serial {
-// CHECK-NEXT: tir.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
-// CHECK-NEXT: tir.block "gemv_update" (%{{.*}} = spatial %[[S]] < %{{.*}}, %{{.*}} = spatial %{{.*}} < %{{.*}}, %{{.*}} = spatial %[[J]] < %{{.*}}, %{{.*}} = reduce %[[K]] < %k)
+// CHECK: tir.block "gemv_update4" (%{{.*}} = spatial %[[T]] < %{{.*}}, %{{.*}} = spatial %{{.*}} < %{{.*}}, %{{.*}} = spatial %{{.*}} < %{{.*}}, %{{.*}} = reduce %{{.*}} < %k) reads(%in0, %in1 : memref<1x?xf32>, memref<?x4096xf32>) writes(%[[P]] : memref<4x1x4096xf32>)
+// CHECK: tir.block "gemv_update" (
+// CHECK: tir.block "gemv_sum" (%{{.*}} = spatial %{{.*}} < %{{.*}}, %{{.*}} = spatial %{{.*}} < %{{.*}}) reads(%[[P]] : memref<4x1x4096xf32>) writes(%out0 : memref<1x4096xf32>)
 func.func @gemv(%a: !graph.tensor<[1, k], f32>, %b: !graph.tensor<[k, 4096], f32>) -> !graph.tensor<[1, 4096], f32> {
   %c = graph.matmul %a, %b : !graph.tensor<[1, k], f32>, !graph.tensor<[k, 4096], f32> -> !graph.tensor<[1, 4096], f32>
   func.return %c : !graph.tensor<[1, 4096], f32>
