@@ -34,7 +34,7 @@ from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import tir
-from xunity.schedule import caching, compute_location, reduction
+from xunity.schedule import caching, compute_location, reduction, tensorize
 from xunity.schedule.analysis import depends_on
 from xunity.schedule.errors import ScheduleError
 from xunity.schedule.errors import fail as _fail
@@ -308,6 +308,11 @@ class Schedule:
         """Move the init region of `block` into its own block before `loop`;
         returns the init block (see `reduction`)."""
         return reduction.decompose_reduction(self, block, loop)
+
+    def tensorize(self, loop: tir.ForOp, intrinsic: str) -> None:
+        """Replace the matmul nest `loop` heads by the micro-kernel `intrinsic`,
+        e.g. "gemm_f32_14x32" (see `tensorize`)."""
+        tensorize.tensorize(self, loop, intrinsic)
 
     # ------------------------------------------------------------ helpers
     def get_loops_of_op(self, op: Operation) -> list[tir.ForOp]:

@@ -2,17 +2,18 @@
 
 One call per line.  A loop is named by a block under it and its position
 among that block's loops (outermost 0), a block by its name, factors and
-loop lists are lists, buffer indices are ints:
+loop lists are lists, buffer indices are ints, intrinsics are names:
 
     split(add1[1], [None, 8])
     tile([mm[0], mm[1]], [8, 4])
     cache_read(mm, 0)
     compute_at(mm_read0, mm[1])
     parallel(add1[0])
+    tensorize(mm[2], gemm_f32_14x32)
 
 `Trace.parse` also accepts `;` between calls (for pass options) and quoted
-block names (`"my block"[0]`, `"my block"`) for names that are not
-identifiers.  Each primitive's arguments are checked against its signature
+block and intrinsic names (`"my block"[0]`, `"my block"`) for names that
+are not identifiers.  Each primitive's arguments are checked against its signature
 in `SIGNATURES` when parsed.
 """
 
@@ -56,7 +57,8 @@ def _block_text(name: str) -> str:
     return name if name.isidentifier() else f'"{name}"'
 
 
-Argument = LoopRef | BlockRef | int | tuple[int | None, ...] | tuple[LoopRef, ...]
+Argument = LoopRef | BlockRef | int | str | tuple[int | None, ...] | tuple[LoopRef, ...]
+"""A `str` is an intrinsic name."""
 
 # Argument kinds: what a trace may pass, and how an error describes it.
 KINDS: dict[str, str] = {
@@ -65,6 +67,7 @@ KINDS: dict[str, str] = {
     "factors": "a list of ints / None",
     "block": "a block name",
     "int": "an int",
+    "intrinsic": "an intrinsic name such as gemm_f32_14x32",
 }
 
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -80,6 +83,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "compute_at": ("block", "loop"),
     "reverse_compute_at": ("block", "loop"),
     "decompose_reduction": ("block", "loop"),
+    "tensorize": ("loop", "intrinsic"),
 }
 """Each primitive's argument kinds; `kind...` repeats the kind (at least once)."""
 
@@ -101,6 +105,8 @@ class Instruction:
 def _format(arg: Argument) -> str:
     if isinstance(arg, tuple):
         return f"[{', '.join(str(value) for value in arg)}]"
+    if isinstance(arg, str):
+        return _block_text(arg)
     return str(arg)
 
 
@@ -203,6 +209,7 @@ def _argument(kind: str, node: ast.expr) -> Argument | None:
         "int": _int,
         "factors": _factors,
         "loops": _loops,
+        "intrinsic": _intrinsic,
     }
     return parsers[kind](node)
 
@@ -213,6 +220,11 @@ def _block(node: ast.expr) -> BlockRef | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return BlockRef(node.value)
     return None
+
+
+def _intrinsic(node: ast.expr) -> str | None:
+    block = _block(node)
+    return None if block is None else block.name
 
 
 def _int(node: ast.expr) -> int | None:

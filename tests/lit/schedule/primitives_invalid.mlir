@@ -89,3 +89,105 @@ func.func @accumulate(%n: index {tir.shape_var = "n"}, %in0: memref<?xf32> {tir.
   }
   func.return
 }
+
+// tensorize: the nest, the intrinsic, the block's body and its types.
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tile([tz[0], tz[1]], [8, 32]); tensorize(tz[2], gemm_f32_8x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-GUARD
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[0], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-EXTENT
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tile([tz[0], tz[1]], [14, 32]); tensorize(tz[2], gemm_f32_14x16)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-COLUMNS
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[1], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-NEST
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[0], gemm_f32_14x24)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-NR
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[0], gemm_f32_16x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-REGISTERS
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[0], conv_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-UNKNOWN
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz trace="tensorize(tz[0], 14)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-ARG
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=mm trace="tensorize(mm[0], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-INIT
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz_bad trace="tensorize(sub[0], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-BODY
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz_bad trace="tensorize(bt[0], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-INDICES
+// RUN: not xunity-opt %s -p 'tir-apply-schedule{func=tz_bad trace="tensorize(half[0], gemm_f32_14x32)"}' 2>&1 | filecheck %s --check-prefix=TENSORIZE-F16
+
+// TENSORIZE-GUARD: tir-apply-schedule: @tz: tensorize: the nest holds an scf.if (a split remainder's guard); the micro-kernel computes whole tiles only
+// TENSORIZE-EXTENT: tir-apply-schedule: @tz: tensorize: the row loop has extent 28, the intrinsic's tile needs 14x32
+// TENSORIZE-COLUMNS: tir-apply-schedule: @tz: tensorize: the column loop has extent 32, the intrinsic's tile needs 14x16
+// TENSORIZE-NEST: tir-apply-schedule: @tz: tensorize: the loop must head a perfect nest of exactly three loops around one tir.block
+// TENSORIZE-NR: tir-apply-schedule: @tz: tensorize: gemm_f32_14x24: mr must be positive and nr a positive multiple of 16
+// TENSORIZE-REGISTERS: tir-apply-schedule: @tz: tensorize: gemm_f32_16x32: the tile needs 32 accumulator registers, more than 30
+// TENSORIZE-UNKNOWN: tir-apply-schedule: @tz: tensorize: unknown intrinsic 'conv_f32_14x32', want gemm_f32_<mr>x<nr>
+// TENSORIZE-ARG: tir-apply-schedule: trace: line 1: argument 2 of tensorize must be an intrinsic name such as gemm_f32_14x32: tensorize(tz[0], 14)
+// TENSORIZE-INIT: tir-apply-schedule: @mm: tensorize: the block has an init region; the micro-kernel accumulates (decompose_reduction first)
+// TENSORIZE-BODY: tir-apply-schedule: @tz_bad: tensorize: the block must be the f32 matmul update C[..., i, j] = C[..., i, j] + A[..., i, k] * B[..., k, j]
+// TENSORIZE-INDICES: tir-apply-schedule: @tz_bad: tensorize: the block must be the f32 matmul update C[..., i, j] = C[..., i, j] + A[..., i, k] * B[..., k, j]: A's last two indices must add the loops of C's row and of the reduction (or the reverse), B's those of the reduction and of C's column (unit coefficients, bases independent of the nest)
+// TENSORIZE-F16: tir-apply-schedule: @tz_bad: tensorize: A, B and C must be f32 buffers
+
+// C[28, 64] += A[28, k] @ B[k, 64], accumulating (no init).
+func.func @tz(%K: index {tir.shape_var = "k"}, %A: memref<28x?xf32> {tir.dims = #graph.dims<[28, k]>}, %B: memref<?x64xf32> {tir.dims = #graph.dims<[k, 64]>}, %C: memref<28x64xf32> {tir.dims = #graph.dims<[28, 64]>}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c28 = arith.constant 28 : index
+  %c64 = arith.constant 64 : index
+  tir.for %i = %c0 to %c28 step %c1 serial {
+    tir.for %j = %c0 to %c64 step %c1 serial {
+      tir.for %k = %c0 to %K step %c1 serial {
+        tir.block "tz" (%vi = spatial %i < %c28, %vj = spatial %j < %c64, %vk = reduce %k < %K) reads(%A, %B : memref<28x?xf32>, memref<?x64xf32>) writes(%C : memref<28x64xf32>) {
+          %a = tir.load %A[%vi, %vk] : memref<28x?xf32>
+          %b = tir.load %B[%vk, %vj] : memref<?x64xf32>
+          %c = tir.load %C[%vi, %vj] : memref<28x64xf32>
+          %p = arith.mulf %a, %b : f32
+          %s = arith.addf %c, %p : f32
+          tir.store %s, %C[%vi, %vj] : memref<28x64xf32>
+        }
+      }
+    }
+  }
+  func.return
+}
+
+// 14 x 32 tiles that are not matmuls: a difference, B read transposed, f16.
+func.func @tz_bad(%A: memref<14x8xf32>, %B: memref<8x32xf32>, %Bt: memref<32x8xf32>, %C: memref<14x32xf32>, %H: memref<14x8xf16>, %G: memref<8x32xf16>, %D: memref<14x32xf16>) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c14 = arith.constant 14 : index
+  %c32 = arith.constant 32 : index
+  tir.for %i = %c0 to %c14 step %c1 serial {
+    tir.for %j = %c0 to %c32 step %c1 serial {
+      tir.for %k = %c0 to %c8 step %c1 serial {
+        tir.block "sub" (%vi = spatial %i < %c14, %vj = spatial %j < %c32, %vk = reduce %k < %c8) reads(%A, %B : memref<14x8xf32>, memref<8x32xf32>) writes(%C : memref<14x32xf32>) {
+          %a = tir.load %A[%vi, %vk] : memref<14x8xf32>
+          %b = tir.load %B[%vk, %vj] : memref<8x32xf32>
+          %c = tir.load %C[%vi, %vj] : memref<14x32xf32>
+          %p = arith.mulf %a, %b : f32
+          %s = arith.subf %c, %p : f32
+          tir.store %s, %C[%vi, %vj] : memref<14x32xf32>
+        }
+      }
+    }
+  }
+  tir.for %i2 = %c0 to %c14 step %c1 serial {
+    tir.for %j2 = %c0 to %c32 step %c1 serial {
+      tir.for %k2 = %c0 to %c8 step %c1 serial {
+        tir.block "bt" (%vi = spatial %i2 < %c14, %vj = spatial %j2 < %c32, %vk = reduce %k2 < %c8) reads(%A, %Bt : memref<14x8xf32>, memref<32x8xf32>) writes(%C : memref<14x32xf32>) {
+          %a = tir.load %A[%vi, %vk] : memref<14x8xf32>
+          %b = tir.load %Bt[%vj, %vk] : memref<32x8xf32>
+          %c = tir.load %C[%vi, %vj] : memref<14x32xf32>
+          %p = arith.mulf %a, %b : f32
+          %s = arith.addf %c, %p : f32
+          tir.store %s, %C[%vi, %vj] : memref<14x32xf32>
+        }
+      }
+    }
+  }
+  tir.for %i3 = %c0 to %c14 step %c1 serial {
+    tir.for %j3 = %c0 to %c32 step %c1 serial {
+      tir.for %k3 = %c0 to %c8 step %c1 serial {
+        tir.block "half" (%vi = spatial %i3 < %c14, %vj = spatial %j3 < %c32, %vk = reduce %k3 < %c8) reads(%H, %G : memref<14x8xf16>, memref<8x32xf16>) writes(%D : memref<14x32xf16>) {
+          %a = tir.load %H[%vi, %vk] : memref<14x8xf16>
+          %b = tir.load %G[%vk, %vj] : memref<8x32xf16>
+          %c = tir.load %D[%vi, %vj] : memref<14x32xf16>
+          %p = arith.mulf %a, %b : f16
+          %s = arith.addf %c, %p : f16
+          tir.store %s, %D[%vi, %vj] : memref<14x32xf16>
+        }
+      }
+    }
+  }
+  func.return
+}
