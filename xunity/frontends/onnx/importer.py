@@ -19,7 +19,6 @@ so the module is self-contained where that costs nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
@@ -38,6 +37,7 @@ from xdsl.utils.exceptions import VerifyException
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.inference import ShapeError
 from xunity.dialects.graph.types import TensorType
+from xunity.frontends.common import ImportedModel, ShapeVariables
 from xunity.frontends.onnx import (  # noqa: F401  (registers the converters)
     creation,
     elementwise,
@@ -55,7 +55,6 @@ from xunity.frontends.onnx.converter import (
 )
 from xunity.frontends.onnx.folding import can_fold, fold, is_symbolic
 from xunity.frontends.onnx.types import element_type_of, element_type_of_numpy
-from xunity.runtime.executable import Executable
 from xunity.symbolic import SymExpr
 
 _Op = TypeVar("_Op", bound=Operation)
@@ -77,23 +76,6 @@ class UnsupportedOpsError(OnnxImportError):
             f"{source}: {len(nodes)} unsupported ONNX op type"
             f"{'s' if len(nodes) != 1 else ''}: {', '.join(parts)}"
         )
-
-
-@dataclass(frozen=True)
-class ImportedModel:
-    """A graph-dialect module, the weights it names, and the ONNX I/O names."""
-
-    module: ModuleOp
-    params: dict[str, np.ndarray]
-    input_names: tuple[str, ...]
-    output_names: tuple[str, ...]
-    func_name: str = "main"
-
-    def compile(self, **options: object) -> Executable:
-        """`xunity.compile` with this model's params bound."""
-        from xunity.api import compile as compile_module
-
-        return compile_module(self.module, params=self.params, **options)  # pyright: ignore[reportArgumentType]
 
 
 def import_onnx(
@@ -167,43 +149,6 @@ def check_supported(graph: onnx.GraphProto, source: str) -> None:
 
 
 # ------------------------------------------------------------------ dims
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_RESERVED = frozenset({"floordiv", "ceildiv", "mod"})
-
-
-class ShapeVariables:
-    """ONNX dim names -> valid, distinct shape-variable identifiers."""
-
-    def __init__(self) -> None:
-        self._names: dict[str, str] = {}
-        self._used: set[str] = set()
-
-    def named(self, dim_param: str) -> SymExpr:
-        if dim_param not in self._names:
-            self._names[dim_param] = self._fresh(_sanitize(dim_param))
-        return SymExpr.of(self._names[dim_param])
-
-    def anonymous(self) -> SymExpr:
-        """A fresh variable for a dim that has neither a value nor a name."""
-        return SymExpr.of(self._fresh("unk", numbered=True))
-
-    def _fresh(self, base: str, numbered: bool = False) -> str:
-        suffix = 0
-        name = f"{base}{suffix}" if numbered else base
-        while name in self._used:
-            suffix += 1
-            name = f"{base}{suffix}"
-        self._used.add(name)
-        return name
-
-
-def _sanitize(dim_param: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", dim_param)
-    if not name or not _IDENTIFIER.fullmatch(name):
-        name = f"d_{name}"
-    return f"{name}_" if name in _RESERVED else name
-
-
 # ------------------------------------------------------------------ building
 @dataclass
 class GraphImporter:
