@@ -1,8 +1,10 @@
 """Kernels of the attention graph ops: scaled-dot-product attention and rotary
 embedding.
 
-`graph.attention` is computed in five steps over f32 scratch buffers (the
-query's element type is widened to f32 for f16/bf16):
+f32 attention with a constant value head dim runs on the GEMM micro-kernel
+(attention_gemm.py).  Otherwise `graph.attention` is computed in five steps
+over f32 scratch buffers (the query's element type is widened to f32 for
+f16/bf16):
 
 1. `scores[b, h, i, j] = sum_d q[b, i, h, d] * k[b, j, h / group, d]`
 2. `scores = keep ? scores * scale + bias : -inf` (i1 mask and causal give
@@ -34,6 +36,7 @@ from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import attention
 from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.legalize import attention_gemm
 from xunity.legalize.conv import and_, to_float
 from xunity.legalize.kernel_builder import (
     Buffer,
@@ -49,6 +52,9 @@ from xunity.symbolic import SymExpr
 
 def attention_rule(op: Operation, kb: KernelBuilder) -> None:
     assert isinstance(op, attention.AttentionOp)
+    if attention_gemm.applies(op, kb):
+        attention_gemm.attention_gemm_rule(op, kb)
+        return
     q, k, v, *mask = kb.inputs
     (out,) = kb.outputs
     batch, seq_q, heads, head_dim = q.shape

@@ -1,8 +1,11 @@
 // RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
-// Attention: f32 scratch for scores and row max/sum, then five steps.
+// The generic attention kernel (f16/bf16, or a value head dim not known at
+// compile time; f32 with a constant one takes the micro-kernel path of
+// graph_legalize_attention_gemm.mlir): f32 scratch for scores and row
+// max/sum, then five steps.
 // CHECK-LABEL: func.func private @graph_attention_0
-// CHECK-SAME: %b: index {tir.shape_var = "b"}, %m: index {tir.shape_var = "m"}, %n: index {tir.shape_var = "n"}
+// CHECK-SAME: %b: index {tir.shape_var = "b"}, %e: index {tir.shape_var = "e"}, %m: index {tir.shape_var = "m"}, %n: index {tir.shape_var = "n"}
 // CHECK: %[[SCORES:.*]] = tir.alloc_buffer(%b, %n, %m) : memref<?x4x?x?xf32>
 // CHECK-NEXT: %[[MAX:.*]] = tir.alloc_buffer(%b, %n) : memref<?x4x?xf32>
 // CHECK-NEXT: %[[SUM:.*]] = tir.alloc_buffer(%b, %n) : memref<?x4x?xf32>
@@ -56,9 +59,9 @@
 // CHECK-NEXT: %[[PV:.*]] = arith.mulf %[[PROB]], %[[VV]] : f32
 // CHECK-NEXT: %[[NEW:.*]] = arith.addf %[[OACC]], %[[PV]] : f32
 // CHECK-NEXT: tir.store %[[NEW]], %out0[%[[OB]], %[[OI]], %[[OH]], %[[OE]]]
-func.func @attention_plain(%q: !graph.tensor<[b, n, 4, 16], f32>, %k: !graph.tensor<[b, m, 4, 16], f32>, %v: !graph.tensor<[b, m, 4, 16], f32>) -> !graph.tensor<[b, n, 4, 16], f32> {
-  %o = graph.attention %q, %k, %v : !graph.tensor<[b, n, 4, 16], f32>, !graph.tensor<[b, m, 4, 16], f32>, !graph.tensor<[b, m, 4, 16], f32> -> !graph.tensor<[b, n, 4, 16], f32>
-  func.return %o : !graph.tensor<[b, n, 4, 16], f32>
+func.func @attention_plain(%q: !graph.tensor<[b, n, 4, 16], f32>, %k: !graph.tensor<[b, m, 4, 16], f32>, %v: !graph.tensor<[b, m, 4, e], f32>) -> !graph.tensor<[b, n, 4, e], f32> {
+  %o = graph.attention %q, %k, %v : !graph.tensor<[b, n, 4, 16], f32>, !graph.tensor<[b, m, 4, 16], f32>, !graph.tensor<[b, m, 4, e], f32> -> !graph.tensor<[b, n, 4, e], f32>
+  func.return %o : !graph.tensor<[b, n, 4, e], f32>
 }
 
 // -----
@@ -72,9 +75,9 @@ func.func @attention_plain(%q: !graph.tensor<[b, n, 4, 16], f32>, %k: !graph.ten
 // CHECK: tir.block "pv_update11" (%{{[0-9]+}} = spatial %{{[^,]*}}, %{{[0-9]+}} = spatial %{{[^,]*}}, %[[OH:[0-9]+]] = spatial
 // CHECK: %[[VH:.*]] = arith.floordivsi %[[OH]], %[[GROUP]] : index
 // CHECK-NEXT: tir.load %in2[%{{.*}}, %{{.*}}, %[[VH]], %{{.*}}]
-func.func @attention_grouped_query_heads(%q: !graph.tensor<[1, n, 8, 4], f32>, %k: !graph.tensor<[1, n, 2, 4], f32>, %v: !graph.tensor<[1, n, 2, 4], f32>) -> !graph.tensor<[1, n, 8, 4], f32> {
-  %o = graph.attention %q, %k, %v : !graph.tensor<[1, n, 8, 4], f32>, !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, n, 2, 4], f32> -> !graph.tensor<[1, n, 8, 4], f32>
-  func.return %o : !graph.tensor<[1, n, 8, 4], f32>
+func.func @attention_grouped_query_heads(%q: !graph.tensor<[1, n, 8, 4], f32>, %k: !graph.tensor<[1, n, 2, 4], f32>, %v: !graph.tensor<[1, n, 2, e], f32>) -> !graph.tensor<[1, n, 8, e], f32> {
+  %o = graph.attention %q, %k, %v : !graph.tensor<[1, n, 8, 4], f32>, !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, n, 2, e], f32> -> !graph.tensor<[1, n, 8, e], f32>
+  func.return %o : !graph.tensor<[1, n, 8, e], f32>
 }
 
 // -----
@@ -92,9 +95,9 @@ func.func @attention_grouped_query_heads(%q: !graph.tensor<[1, n, 8, 4], f32>, %
 // CHECK-NEXT: %[[NEG_INF:.*]] = arith.constant 0xff800000 : f32
 // CHECK-NEXT: %[[MASKED:.*]] = arith.select %[[BOTH]], %[[SCALED]], %[[NEG_INF]] : f32
 // CHECK-NEXT: tir.store %[[MASKED]]
-func.func @attention_causal_and_bool_mask(%q: !graph.tensor<[1, n, 2, 4], f32>, %k: !graph.tensor<[1, m, 2, 4], f32>, %v: !graph.tensor<[1, m, 2, 4], f32>, %mask: !graph.tensor<[n, m], i1>) -> !graph.tensor<[1, n, 2, 4], f32> {
-  %o = graph.attention %q, %k, %v mask %mask causal : !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[n, m], i1> -> !graph.tensor<[1, n, 2, 4], f32>
-  func.return %o : !graph.tensor<[1, n, 2, 4], f32>
+func.func @attention_causal_and_bool_mask(%q: !graph.tensor<[1, n, 2, 4], f32>, %k: !graph.tensor<[1, m, 2, 4], f32>, %v: !graph.tensor<[1, m, 2, e], f32>, %mask: !graph.tensor<[n, m], i1>) -> !graph.tensor<[1, n, 2, e], f32> {
+  %o = graph.attention %q, %k, %v mask %mask causal : !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[1, m, 2, e], f32>, !graph.tensor<[n, m], i1> -> !graph.tensor<[1, n, 2, e], f32>
+  func.return %o : !graph.tensor<[1, n, 2, e], f32>
 }
 
 // -----
@@ -108,9 +111,9 @@ func.func @attention_causal_and_bool_mask(%q: !graph.tensor<[1, n, 2, 4], f32>, 
 // CHECK-NEXT: %[[BIAS:.*]] = tir.load %in3[%[[UNIT:[0-9]+]], %[[UNIT]], %[[AI]], %[[AJ]]] : memref<1x1x?x?xf32>
 // CHECK-NEXT: %[[BIASED:.*]] = arith.addf %[[SCALED]], %[[BIAS]] : f32
 // CHECK-NEXT: tir.store %[[BIASED]]
-func.func @attention_additive_mask_and_scale(%q: !graph.tensor<[1, n, 2, 4], f32>, %k: !graph.tensor<[1, m, 2, 4], f32>, %v: !graph.tensor<[1, m, 2, 4], f32>, %mask: !graph.tensor<[1, 1, n, m], f32>) -> !graph.tensor<[1, n, 2, 4], f32> {
-  %o = graph.attention %q, %k, %v mask %mask scale = 1.250000e-01 : !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[1, 1, n, m], f32> -> !graph.tensor<[1, n, 2, 4], f32>
-  func.return %o : !graph.tensor<[1, n, 2, 4], f32>
+func.func @attention_additive_mask_and_scale(%q: !graph.tensor<[1, n, 2, 4], f32>, %k: !graph.tensor<[1, m, 2, 4], f32>, %v: !graph.tensor<[1, m, 2, e], f32>, %mask: !graph.tensor<[1, 1, n, m], f32>) -> !graph.tensor<[1, n, 2, e], f32> {
+  %o = graph.attention %q, %k, %v mask %mask scale = 1.250000e-01 : !graph.tensor<[1, n, 2, 4], f32>, !graph.tensor<[1, m, 2, 4], f32>, !graph.tensor<[1, m, 2, e], f32>, !graph.tensor<[1, 1, n, m], f32> -> !graph.tensor<[1, n, 2, e], f32>
+  func.return %o : !graph.tensor<[1, n, 2, e], f32>
 }
 
 // -----

@@ -1,0 +1,31 @@
+// RUN: xunity-opt %s -p graph-legalize | filecheck %s
+
+// f32 attention with a constant value head dim runs both products on the GEMM
+// micro-kernel, one parallel task per (batch, head): q scaled and packed with
+// zero rows up to a multiple of 8, k transposed and v packed (zero columns),
+// scores = q k^T (kc = head dim), a masked row softmax in place, then
+// out = p v (kc = seq_kv) written straight into [b, n, h, e].
+// CHECK-LABEL: func.func private @graph_attention_0
+// CHECK: %[[SCALE:.*]] = arith.constant 1.250000e-01 : f32
+// CHECK: tir.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK-NEXT: %[[TILE:.*]] = tir.alloc_buffer() : memref<256xf32>
+// CHECK: tir.block "att_pack_q"
+// CHECK: arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK: tir.block "att_pack_kt"
+// CHECK: tir.block "att_pack_v"
+// CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %{{.*}} scratch %{{.*}} mr = 8 nr = 48 : f32
+// CHECK: tir.block "att_mask_max"
+// CHECK: arith.cmpi sle
+// CHECK: arith.maximumf
+// CHECK: tir.block "att_exp"
+// CHECK: math.exp
+// CHECK: tir.block "att_sum"
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f32
+// CHECK: tir.block "att_inverse"
+// CHECK: tir.block "att_normalise"
+// CHECK: %[[OUT:.*]] = tir.access_ptr %out0[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x?x4x32xf32>
+// CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}], %[[OUT]][%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %{{.*}} scratch %{{.*}} mr = 8 nr = 32 : f32
+func.func @attention_causal(%q: !graph.tensor<[1, n, 4, 64], f32>, %k: !graph.tensor<[1, n, 4, 64], f32>, %v: !graph.tensor<[1, n, 4, 32], f32>) -> !graph.tensor<[1, n, 4, 32], f32> {
+  %o = graph.attention %q, %k, %v causal : !graph.tensor<[1, n, 4, 64], f32>, !graph.tensor<[1, n, 4, 64], f32>, !graph.tensor<[1, n, 4, 32], f32> -> !graph.tensor<[1, n, 4, 32], f32>
+  func.return %o : !graph.tensor<[1, n, 4, 32], f32>
+}

@@ -1,0 +1,281 @@
+"""f32 attention on the GEMM micro-kernel: both products of each head as tiles.
+
+For each (batch, head), one parallel task:
+
+    packed_q[i, d]   = q[b, i, h, d] * scale       rows zero-padded to a multiple of MR
+    packed_kt[d, j]  = k[b, j, h / group, d]       K transposed, columns padded to NR
+    packed_v[j, e]   = v[b, j, h / group, e]       columns padded to the PV tile width
+    scores           = packed_q @ packed_kt        micro-kernel tiles, kc = D
+    per row i:  mask, max, exp, sum, p = e / sum   (vectorised row passes)
+    out[b, i, h, :]  = p[i, :seq_kv] @ packed_v    micro-kernel tiles, kc = seq_kv
+
+The packed copies cost O(seq * D) per head against the O(seq^2 * D) products
+and make every micro-kernel read in bounds (zero padding) with unit-stride
+rows.  Semantics are those of xunity/legalize/attention.py (masks, causal,
+grouped heads, all-masked rows giving zeros); it applies to f32 operands whose
+value head dim is a constant of at most MAX_HEAD_DIM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import MemRefType, f32
+from xdsl.ir import SSAValue
+
+from xunity.dialects import cpu, tir
+from xunity.dialects.graph import attention
+from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.legalize.conv import and_, to_float
+from xunity.legalize.kernel_builder import (
+    Buffer,
+    Emitter,
+    KernelBuilder,
+    block_over,
+    loop_over,
+)
+from xunity.legalize.reduction import add_reassociable
+from xunity.symbolic import SymExpr
+
+QK_NR = 48
+"""Score tile width (3 zmm)."""
+MAX_HEAD_DIM = 128
+WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
+
+
+def applies(op: attention.AttentionOp, kb: KernelBuilder) -> bool:
+    q, k, v, *_ = kb.inputs
+    (out,) = kb.outputs
+    dv = out.shape[3].constant_value()
+    f32_only = all(b.element_type == f32 for b in (q, k, v, out))
+    return f32_only and dv is not None and 0 < dv <= MAX_HEAD_DIM
+
+
+def tiles(dv: int) -> tuple[int, int]:
+    """(mr, PV tile width): the PV tile covers the value head dim in whole
+    vectors; mr fills the accumulator registers, at most 8 rows."""
+    pv_nr = -(-dv // WIDTH) * WIDTH
+    budget = cpu.GemmMicrokernelOp.MAX_ACCUMULATORS
+    mr = min(8, budget // (pv_nr // WIDTH), budget // (QK_NR // WIDTH))
+    return mr, pv_nr
+
+
+def attention_gemm_rule(op: attention.AttentionOp, kb: KernelBuilder) -> None:
+    q, k, v, *mask = kb.inputs
+    (out,) = kb.outputs
+    batch, seq_q, heads, head_dim = q.shape
+    seq_kv, kv_heads = k.shape[1], k.shape[2]
+    dv = out.shape[3].constant_value()
+    assert dv is not None
+    mr, pv_nr = tiles(dv)
+    rows_pad = seq_q.ceildiv(mr) * mr
+    cols_pad = seq_kv.ceildiv(QK_NR) * QK_NR
+    bh = batch * heads
+    packed_q = kb.scratch([bh, rows_pad, head_dim], f32)
+    packed_kt = kb.scratch([bh, head_dim, cols_pad], f32)
+    packed_v = kb.scratch([bh, seq_kv, SymExpr.of(pv_nr)], f32)
+    scores = kb.scratch([bh, rows_pad, cols_pad], f32)
+    row_stat = kb.scratch([bh, seq_q], f32)  # max, then 1 / sum
+    e = kb.emitter
+    n_bh, n_q, n_kv, n_d = (kb.dim(x) for x in (bh, seq_q, seq_kv, head_dim))
+    n_rows, n_cols = kb.dim(rows_pad), kb.dim(cols_pad)
+    n_heads = kb.dim(heads)
+    group: SSAValue | None = None  # heads per kv head, when they differ
+    if heads != kv_heads:
+        kv = kv_heads.constant_value()
+        group = (
+            kb.dim(heads.floordiv(kv))
+            if kv is not None
+            # max(kv, 1): no task runs when there are no heads, but this does
+            else e.floordiv(kb.dim(heads), e.maximum(kb.dim(kv_heads), e.index(1)))
+        )
+    scale = _scale(op, kb, e, head_dim)
+
+    def split(e: Emitter, vbh: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:
+        """(b, h, kv head) of a fused batch-head index."""
+        b, h = e.floordiv(vbh, n_heads), e.rem(vbh, n_heads)
+        return b, h, h if group is None else e.floordiv(h, group)
+
+    with loop_over(kb, n_bh, parallel=True) as t:
+        task = (t, n_bh)
+        tile = kb.emitter.emit(tir.AllocBufferOp(MemRefType(f32, [mr * pv_nr])))
+        # Pack q (scaled), k transposed and v, zero-padded.
+        with (
+            loop_over(kb, n_rows) as i,
+            loop_over(kb, n_d) as d,
+            block_over(
+                kb, "att_pack_q", [task, (i, n_rows), (d, n_d)], [q], [packed_q]
+            ) as (vt, vi, vd),
+        ):
+            e = kb.emitter
+            b, h, _ = split(e, vt)
+            inside = e.compare("lt", vi, n_q)
+            row = e.minimum(vi, e.sub(n_q, e.index(1)))
+            value = e.mul(e.load(q, [b, row, h, vd]), scale)
+            e.store(e.select(inside, value, e.constant(0, f32)), packed_q, [vt, vi, vd])
+        with (
+            loop_over(kb, n_d) as d,
+            loop_over(kb, n_cols) as j,
+            block_over(
+                kb, "att_pack_kt", [task, (d, n_d), (j, n_cols)], [k], [packed_kt]
+            ) as (vt, vd, vj),
+        ):
+            e = kb.emitter
+            b, _, kvh = split(e, vt)
+            inside = e.compare("lt", vj, n_kv)
+            col = e.minimum(vj, e.sub(n_kv, e.index(1)))
+            value = e.load(k, [b, col, kvh, vd])
+            e.store(
+                e.select(inside, value, e.constant(0, f32)), packed_kt, [vt, vd, vj]
+            )
+        n_e = kb.dim(pv_nr)
+        with (
+            loop_over(kb, n_kv) as j,
+            loop_over(kb, n_e) as c,
+            block_over(
+                kb, "att_pack_v", [task, (j, n_kv), (c, n_e)], [v], [packed_v]
+            ) as (vt, vj, vc),
+        ):
+            e = kb.emitter
+            b, _, kvh = split(e, vt)
+            inside = e.compare("lt", vc, kb.dim(dv))
+            col = e.minimum(vc, kb.dim(dv - 1))
+            value = e.load(v, [b, vj, kvh, col])
+            e.store(e.select(inside, value, e.constant(0, f32)), packed_v, [vt, vj, vc])
+        # scores = packed_q @ packed_kt, whole (padded) tiles.
+        e = kb.emitter
+        zero, one = kb.zero, e.index(1)
+        false = e.constant(0, BOOL_TYPE)
+        tile_ptr = e.emit(tir.AccessPtrOp(tile, [zero]))
+        row_panels = e.emit(arith.CeilDivUIOp(n_q, e.index(mr)))
+        with loop_over(kb, row_panels) as ip:
+            e = kb.emitter
+            row0 = e.mul(ip, e.index(mr))
+            a_ptr = e.emit(tir.AccessPtrOp(packed_q.value, [t, row0, zero]))
+            with loop_over(kb, e.emit(arith.CeilDivUIOp(n_kv, e.index(QK_NR)))) as jp:
+                e = kb.emitter
+                col0 = e.mul(jp, e.index(QK_NR))
+                b_ptr = e.emit(tir.AccessPtrOp(packed_kt.value, [t, zero, col0]))
+                c_ptr = e.emit(tir.AccessPtrOp(scores.value, [t, row0, col0]))
+                operands = [a_ptr, n_d, one, b_ptr, n_cols, c_ptr, n_cols, n_d]
+                operands += [e.index(mr), e.index(QK_NR), false, tile_ptr]
+                e.builder.insert(cpu.GemmMicrokernelOp(operands, mr, QK_NR))
+        # Row softmax over the first seq_kv columns, in place.
+        with loop_over(kb, n_q) as i:
+            _softmax_row(op, kb, scores, row_stat, mask, (t, n_bh), (i, n_q), split)
+        # out[b, i, h, :] = p @ packed_v
+        with loop_over(kb, row_panels) as ip:
+            e = kb.emitter
+            row0 = e.mul(ip, e.index(mr))
+            rows = e.minimum(e.index(mr), e.sub(n_q, row0))
+            b, h, _ = split(e, t)
+            a_ptr = e.emit(tir.AccessPtrOp(scores.value, [t, row0, zero]))
+            b_ptr = e.emit(tir.AccessPtrOp(packed_v.value, [t, zero, zero]))
+            c_ptr = e.emit(tir.AccessPtrOp(out.value, [b, row0, h, zero]))
+            ldc = e.mul(n_heads, kb.dim(dv))
+            operands = [a_ptr, n_cols, one, b_ptr, n_e, c_ptr, ldc, n_kv, rows]
+            operands += [kb.dim(dv), false, tile_ptr]
+            e.builder.insert(cpu.GemmMicrokernelOp(operands, mr, pv_nr))
+
+
+def _softmax_row(
+    op: attention.AttentionOp,
+    kb: KernelBuilder,
+    scores: Buffer,
+    row_stat: Buffer,
+    mask: list[Buffer],
+    task: tuple[SSAValue, SSAValue],
+    row: tuple[SSAValue, SSAValue],
+    split: Callable[[Emitter, SSAValue], tuple[SSAValue, SSAValue, SSAValue]],
+) -> None:
+    """scores[t, i, :n_kv] = softmax(masked scores); an all-masked row -> zeros."""
+    n_kv = kb.dim(kb.inputs[1].shape[1])
+    seq_gap = kb.dim(kb.inputs[1].shape[1] - kb.inputs[0].shape[1])
+    minus_inf = float("-inf")
+
+    def masked(e: Emitter, vt: SSAValue, vi: SSAValue, vj: SSAValue) -> SSAValue:
+        value = e.load(scores, [vt, vi, vj])
+        keep: SSAValue | None = None
+        if mask:
+            b, h, _ = split(e, vt)
+            bias = e.load(mask[0], mask[0].broadcast_indices([b, h, vi, vj], kb.zero))
+            if mask[0].element_type == BOOL_TYPE:
+                keep = bias
+            else:
+                value = e.add(value, bias)
+        if op.causal is not None:
+            visible = e.compare("le", vj, e.add(vi, seq_gap))
+            keep = visible if keep is None else and_(e, keep, visible)
+        if keep is None:
+            return value
+        return e.select(keep, value, e.constant(minus_inf, f32))
+
+    with block_over(kb, "att_max_init", [task, row], [], [row_stat]) as ivs:
+        kb.emitter.store(kb.emitter.constant(minus_inf, f32), row_stat, ivs)
+    with (
+        loop_over(kb, n_kv) as j,
+        block_over(
+            kb, "att_mask_max", [task, row, (j, n_kv)], mask, [scores, row_stat]
+        ) as (vt, vi, vj),
+    ):
+        e = kb.emitter
+        value = masked(e, vt, vi, vj)
+        e.store(value, scores, [vt, vi, vj])
+        top = e.load(row_stat, [vt, vi])
+        e.store(e.emit(arith.MaximumfOp(top, value)), row_stat, [vt, vi])
+    # exp(x - max) in place, then its sum (separate loops: each vectorises).
+    with (
+        loop_over(kb, n_kv) as j,
+        block_over(
+            kb, "att_exp", [task, row, (j, n_kv)], [scores, row_stat], [scores]
+        ) as (vt, vi, vj),
+    ):
+        e = kb.emitter
+        top = e.load(row_stat, [vt, vi])
+        all_masked = e.compare("eq", top, e.constant(minus_inf, f32))
+        top = e.select(all_masked, e.constant(0.0, f32), top)
+        shifted = e.exp(e.sub(e.load(scores, [vt, vi, vj]), top))
+        e.store(shifted, scores, [vt, vi, vj])
+    with block_over(kb, "att_sum_init", [task, row], [], [row_stat]) as ivs:
+        kb.emitter.store(kb.emitter.constant(0.0, f32), row_stat, ivs)
+    with (
+        loop_over(kb, n_kv) as j,
+        block_over(kb, "att_sum", [task, row, (j, n_kv)], [scores], [row_stat]) as (
+            vt,
+            vi,
+            vj,
+        ),
+    ):
+        e = kb.emitter
+        total = add_reassociable(
+            e, e.load(row_stat, [vt, vi]), e.load(scores, [vt, vi, vj])
+        )
+        e.store(total, row_stat, [vt, vi])
+    with block_over(kb, "att_inverse", [task, row], [row_stat], [row_stat]) as ivs:
+        e = kb.emitter
+        total = e.load(row_stat, ivs)
+        empty = e.compare("eq", total, e.constant(0.0, f32))
+        inverse = e.div(e.constant(1.0, f32), total)
+        e.store(e.select(empty, e.constant(0.0, f32), inverse), row_stat, ivs)
+    with (
+        loop_over(kb, n_kv) as j,
+        block_over(
+            kb, "att_normalise", [task, row, (j, n_kv)], [row_stat], [scores]
+        ) as (vt, vi, vj),
+    ):
+        e = kb.emitter
+        p = e.mul(e.load(scores, [vt, vi, vj]), e.load(row_stat, [vt, vi]))
+        e.store(p, scores, [vt, vi, vj])
+
+
+def _scale(
+    op: attention.AttentionOp, kb: KernelBuilder, e: Emitter, head_dim: SymExpr
+) -> SSAValue:
+    if op.scale is not None:
+        return e.constant(op.scale.value.data, f32)
+    size = head_dim.constant_value()
+    if size is not None:
+        return e.constant(1.0 / max(size, 1) ** 0.5, f32)
+    size = e.maximum(to_float(e, kb.dim(head_dim), f32), e.constant(1.0, f32))
+    return e.math(math.RsqrtOp, size)
