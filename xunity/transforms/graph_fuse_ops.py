@@ -4,8 +4,9 @@ Runs after graph-legalize, on graph functions of `graph.call_tir`s.  A call
 whose result has exactly one use, as an operand of another call, is fused
 into that consumer when xunity/transforms/kernel_fusion.py can merge them:
 
-- the producer is elementwise and the consumer only loads that operand
-  (prologue: e.g. the add before a layer_norm), or
+- the producer is elementwise and the consumer only loads that operand and
+  does not pack it for a micro-kernel (prologue: e.g. the add before a
+  layer_norm), or
 - the consumer is elementwise, reads that operand at its own indices, has the
   producer's result type, and the producer has a final block for its output
   (epilogue: e.g. bias + gelu after a matmul, a scale after a softmax).
@@ -27,7 +28,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, i64
 from xdsl.passes import ModulePass
 from xdsl.traits import SymbolTable
 
-from xunity.dialects import tir
+from xunity.dialects import cpu, tir
 from xunity.dialects.graph.call import CallTirOp
 from xunity.transforms.kernel_fusion import (
     buffer_args,
@@ -59,7 +60,11 @@ def fusion_mode(
     c_input = buffer_args(c_kernel)[operand]
     if producer_elementwise is None:
         producer_elementwise = elementwise(p_kernel) is not None
-    if producer_elementwise and loads_only(c_kernel, c_input):
+    if (
+        producer_elementwise
+        and loads_only(c_kernel, c_input)
+        and not _packs_operands(c_kernel)
+    ):
         return "prologue"
     shape = elementwise(c_kernel)
     if (
@@ -88,6 +93,13 @@ def _read_at_own_indices(block: tir.BlockOp, buffer: object) -> bool:
         ):
             return False
     return True
+
+
+def _packs_operands(kernel: func.FuncOp) -> bool:
+    """Kernels around micro-kernels copy their operands into packed panels in
+    scalar (gather/transpose) loops: a producer inlined there would run
+    unvectorised, slower than its own kernel plus the copy it saves."""
+    return any(isinstance(op, cpu.GemmMicrokernelOp) for op in kernel.walk())
 
 
 def _kernel(call: CallTirOp) -> func.FuncOp | None:

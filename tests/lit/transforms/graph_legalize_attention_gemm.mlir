@@ -14,8 +14,13 @@
 // CHECK: tir.block "att_pack_kt"
 // CHECK: tir.block "att_pack_v"
 // CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %{{.*}} scratch %{{.*}} mr = 8 nr = 48 : f32
-// CHECK: tir.block "att_mask_max"
-// CHECK: arith.cmpi sle
+// Causal: each row visits its visible prefix min(n, max(i + 1, 0)) and zeroes
+// the rest.
+// CHECK: %[[VISIBLE:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
+// CHECK: tir.block "att_causal_zero"
+// CHECK: tir.for %{{.*}} = %{{.*}} to %[[VISIBLE]] step
+// CHECK-NEXT: tir.block "att_mask_max"
+// CHECK-NOT: arith.cmpi
 // CHECK: arith.maximumf
 // CHECK: tir.block "att_exp"
 // CHECK: math.exp
