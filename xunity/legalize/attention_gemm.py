@@ -13,7 +13,8 @@ The packed copies cost O(seq * D) per head against the O(seq^2 * D) products
 and make every micro-kernel read in bounds (zero padding) with unit-stride
 rows.  Semantics are those of xunity/legalize/attention.py (masks, causal,
 grouped heads, all-masked rows giving zeros); it applies to f32 operands whose
-value head dim is a constant of at most MAX_HEAD_DIM.
+value head dim is a constant of at most MAX_HEAD_DIM, unless the query has a
+static length of at most MIN_QUERY_ROWS (decode).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from xunity.symbolic import SymExpr
 QK_NR = 48
 """Score tile width (3 zmm)."""
 MAX_HEAD_DIM = 128
+MIN_QUERY_ROWS = 4
 WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
 
 
@@ -49,7 +51,11 @@ def applies(op: attention.AttentionOp, kb: KernelBuilder) -> bool:
     (out,) = kb.outputs
     dv = out.shape[3].constant_value()
     f32_only = all(b.element_type == f32 for b in (q, k, v, out))
-    return f32_only and dv is not None and 0 < dv <= MAX_HEAD_DIM
+    # A few query rows (decode) are matrix-vector products: the row kernel
+    # streams k and v once without packing them.
+    seq_q = q.shape[1].constant_value()
+    many_rows = seq_q is None or seq_q > MIN_QUERY_ROWS
+    return f32_only and many_rows and dv is not None and 0 < dv <= MAX_HEAD_DIM
 
 
 def tiles(dv: int) -> tuple[int, int]:
