@@ -11,29 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import PassPipeline
+from schedule_harness import ADD, SUM, legalized
+from schedule_harness import kernel as only_kernel
 
 import xunity
-from xunity.api import _xdsl_passes  # pyright: ignore[reportPrivateUsage]
-from xunity.context import make_context
-from xunity.diagnostics import parse_module
-from xunity.registry import PASSES
 from xunity.schedule import Schedule, ScheduleError, Trace
 
-ADD = """
-func.func @main(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[n, 64], f32>) -> !graph.tensor<[n, 64], f32> {
-  %c = graph.add %a, %b : !graph.tensor<[n, 64], f32>, !graph.tensor<[n, 64], f32> -> !graph.tensor<[n, 64], f32>
-  func.return %c : !graph.tensor<[n, 64], f32>
-}
-"""
-SUM = """
-func.func @main(%a: !graph.tensor<[n, 64], f32>) -> !graph.tensor<[n], f32> {
-  %c = graph.sum %a axes = [1] : !graph.tensor<[n, 64], f32> -> !graph.tensor<[n], f32>
-  func.return %c : !graph.tensor<[n], f32>
-}
-"""
 # Matrix x vector: the generic matmul kernel (f32 matrix products take the
 # packed GEMM, whose structure is not the subject here).
 MATMUL = """
@@ -109,30 +92,12 @@ CASES: dict[str, Case] = {
 }
 
 
-def _legalized(source: str) -> ModuleOp:
-    ctx = make_context()
-    module = parse_module(ctx, source, "<test>")
-    passes = {**_xdsl_passes(), **PASSES}
-    PassPipeline.parse_spec(passes, "graph-legalize").apply(ctx, module)
-    return module
-
-
-def _kernel(module: ModuleOp) -> func.FuncOp:
-    kernels = [
-        op
-        for op in module.ops
-        if isinstance(op, func.FuncOp) and "tir.kernel" in op.attributes
-    ]
-    assert len(kernels) == 1
-    return kernels[0]
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_schedule_keeps_results(name: str) -> None:
     source, trace_text, reference, shapes = CASES[name]
-    plain = xunity.compile(_legalized(source))
-    module = _legalized(source)
-    Trace.parse(trace_text).replay(_kernel(module))
+    plain = xunity.compile(legalized(source))
+    module = legalized(source)
+    Trace.parse(trace_text).replay(only_kernel(module))
     module.verify()
     scheduled = xunity.compile(module)
     rng = np.random.default_rng(0)
@@ -148,8 +113,8 @@ def test_schedule_keeps_results(name: str) -> None:
 
 def test_trace_prints_parses_and_replays_identically() -> None:
     _, trace_text, _, _ = CASES["split_reorder_fuse_vectorize_parallel"]
-    module = _legalized(ADD)
-    original = _kernel(module)
+    module = legalized(ADD)
+    original = only_kernel(module)
     schedule = Trace.parse(trace_text).replay(original.clone())
     text = str(schedule.trace)
     assert text.count("\n") == 6
@@ -161,7 +126,7 @@ def test_trace_prints_parses_and_replays_identically() -> None:
 
 
 def test_schedule_api_returns_new_loops() -> None:
-    kernel = _kernel(_legalized(ADD))
+    kernel = only_kernel(legalized(ADD))
     schedule = Schedule(kernel)
     block = schedule.get_block("add1")
     i, j = schedule.get_loops(block)
@@ -204,7 +169,7 @@ ERRORS = {
 @pytest.mark.parametrize("message", sorted(ERRORS))
 def test_illegal_schedule_raises(message: str) -> None:
     source, trace_text = ERRORS[message]
-    kernel = _kernel(_legalized(source))
+    kernel = only_kernel(legalized(source))
     before = str(kernel)
     with pytest.raises(ScheduleError, match=re.escape(message)):
         Trace.parse(trace_text).replay(kernel)

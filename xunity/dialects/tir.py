@@ -558,8 +558,28 @@ def _parse_buffer_type(parser: Parser, op_name: str) -> MemRefType:
     return buffer_type
 
 
+class _ElementAccessOp(IRDLOperation):
+    """Base of the ops written `%buf[%i, ...] : memref<...>` with a result: they
+    print and parse alike, and are built from (buffer, indices)."""
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        _print_access(printer, self)  # pyright: ignore[reportArgumentType]
+
+    @classmethod
+    def parse(cls, parser: Parser) -> Self:
+        buffer, indices = _parse_access(parser)
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        buffer_type = _parse_buffer_type(parser, cls.name)
+        # Subclasses are built from (buffer, indices).
+        op = cls(parser.resolve_operand(buffer, buffer_type), indices)  # pyright: ignore[reportCallIssue]
+        op.attributes |= attributes
+        return op
+
+
 @irdl_op_definition
-class LoadOp(IRDLOperation):
+class LoadOp(_ElementAccessOp):
     """Read one element.  `%v = tir.load %A[%i, %j] : memref<?x?xf32>`"""
 
     name = "tir.load"
@@ -583,20 +603,6 @@ class LoadOp(IRDLOperation):
                 f"{self.name}: result type {self.result.type} must equal the "
                 f"element type {element_type}"
             )
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        _print_access(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> Self:
-        buffer, indices = _parse_access(parser)
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        buffer_type = _parse_buffer_type(parser, "tir.load")
-        op = cls(parser.resolve_operand(buffer, buffer_type), indices)
-        op.attributes |= attributes
-        return op
 
 
 @irdl_op_definition
@@ -650,7 +656,7 @@ class StoreOp(IRDLOperation):
 
 
 @irdl_op_definition
-class AccessPtrOp(IRDLOperation):
+class AccessPtrOp(_ElementAccessOp):
     """The address of one element, for ops that take raw pointers (micro-kernels).
 
     `%p = tir.access_ptr %A[%i, %j] : memref<?x?xf32>` (an `!llvm.ptr`)
@@ -671,20 +677,6 @@ class AccessPtrOp(IRDLOperation):
 
     def verify_(self) -> None:
         _verify_index_count(self)
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        _print_access(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> Self:
-        buffer, indices = _parse_access(parser)
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        buffer_type = _parse_buffer_type(parser, "tir.access_ptr")
-        op = cls(parser.resolve_operand(buffer, buffer_type), indices)
-        op.attributes |= attributes
-        return op
 
 
 @irdl_op_definition
