@@ -220,32 +220,44 @@ def _softmax_row(
             column = e.add(e.sub(n_kv, hidden), vj)
             e.store(e.constant(0.0, f32), scores, [vt, vi, column])
 
-    def masked(e: Emitter, vt: SSAValue, vi: SSAValue, vj: SSAValue) -> SSAValue:
-        value = e.load(scores, [vt, vi, vj])
-        keep: SSAValue | None = None
-        if mask:
-            b, h, _ = split(e, vt)
-            bias = e.load(mask[0], mask[0].broadcast_indices([b, h, vi, vj], kb.zero))
+    if mask:
+        # The mask pass is elementwise (vectorises); batch and head are
+        # computed once per row and bound, not divided out per element.
+        e = kb.emitter
+        b, h, _ = split(e, task[0])
+        heads = (h, kb.dim(kb.inputs[0].shape[2]))
+        batch = (b, kb.dim(kb.inputs[0].shape[0]))
+        with (
+            loop_over(kb, visible) as j,
+            block_over(
+                kb,
+                "att_mask",
+                [task, batch, heads, row, (j, n_kv)],
+                mask,
+                [scores],
+            ) as (vt, vb, vh, vi, vj),
+        ):
+            e = kb.emitter
+            value = e.load(scores, [vt, vi, vj])
+            bias = e.load(mask[0], mask[0].broadcast_indices([vb, vh, vi, vj], kb.zero))
             if mask[0].element_type == BOOL_TYPE:
-                keep = bias
+                value = e.select(bias, value, e.constant(minus_inf, f32))
             else:
                 value = e.add(value, bias)
-        if keep is None:
-            return value
-        return e.select(keep, value, e.constant(minus_inf, f32))
-
+            e.store(value, scores, [vt, vi, vj])
     with block_over(kb, "att_max_init", [task, row], [], [row_stat]) as ivs:
         kb.emitter.store(kb.emitter.constant(minus_inf, f32), row_stat, ivs)
     with (
         loop_over(kb, visible) as j,
-        block_over(
-            kb, "att_mask_max", [task, row, (j, n_kv)], mask, [scores, row_stat]
-        ) as (vt, vi, vj),
+        block_over(kb, "att_max", [task, row, (j, n_kv)], [scores], [row_stat]) as (
+            vt,
+            vi,
+            vj,
+        ),
     ):
         e = kb.emitter
-        value = masked(e, vt, vi, vj)
-        e.store(value, scores, [vt, vi, vj])
         top = e.load(row_stat, [vt, vi])
+        value = e.load(scores, [vt, vi, vj])
         e.store(e.emit(arith.MaximumfOp(top, value)), row_stat, [vt, vi])
     # exp(x - max) in place, then its sum (separate loops: each vectorises).
     with (

@@ -1,4 +1,4 @@
-// RUN: xunity-opt %s -p graph-legalize | filecheck %s
+// RUN: xunity-opt %s --split-input-file -p graph-legalize | filecheck %s
 
 // f32 attention with a constant value head dim runs both products on the GEMM
 // micro-kernel, one parallel task per (batch, head): q scaled and packed with
@@ -19,7 +19,7 @@
 // CHECK: %[[VISIBLE:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
 // CHECK: tir.block "att_causal_zero"
 // CHECK: tir.for %{{.*}} = %{{.*}} to %[[VISIBLE]] step
-// CHECK-NEXT: tir.block "att_mask_max"
+// CHECK-NEXT: tir.block "att_max"
 // CHECK-NOT: arith.cmpi
 // CHECK: arith.maximumf
 // CHECK: tir.block "att_exp"
@@ -33,4 +33,23 @@
 func.func @attention_causal(%q: !graph.tensor<[1, n, 4, 64], f32>, %k: !graph.tensor<[1, n, 4, 64], f32>, %v: !graph.tensor<[1, n, 4, 32], f32>) -> !graph.tensor<[1, n, 4, 32], f32> {
   %o = graph.attention %q, %k, %v causal : !graph.tensor<[1, n, 4, 64], f32>, !graph.tensor<[1, n, 4, 64], f32>, !graph.tensor<[1, n, 4, 32], f32> -> !graph.tensor<[1, n, 4, 32], f32>
   func.return %o : !graph.tensor<[1, n, 4, 32], f32>
+}
+
+// -----
+
+// A mask is its own elementwise pass before the row max; the batch and head
+// of the fused task index are computed once per row and bound to the block.
+// CHECK-LABEL: func.func private @graph_attention_0
+// CHECK: cpu.gemm_microkernel
+// CHECK: %[[B:[0-9]+]] = arith.floordivsi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[H:[0-9]+]] = arith.remsi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: tir.for
+// CHECK: tir.block "att_mask" (%{{[0-9]+}} = spatial %{{[0-9]+}} < %{{[0-9]+}}, %[[VB:[0-9]+]] = spatial %[[B]] < %b, %[[VH:[0-9]+]] = spatial %[[H]] < %{{[0-9]+}}, %{{[0-9]+}} = spatial %{{[0-9]+}} < %n, %[[VJ:[0-9]+]] = spatial
+// CHECK: %[[KEEP:.*]] = tir.load %in3[%[[VB]], %{{.*}}, %{{.*}}, %[[VJ]]] : memref<?x1x1x?xi1>
+// CHECK-NEXT: %[[NEG_INF:.*]] = arith.constant 0xff800000 : f32
+// CHECK-NEXT: arith.select %[[KEEP]], %{{.*}}, %[[NEG_INF]] : f32
+// CHECK: tir.block "att_max"
+func.func @attention_bool_mask(%q: !graph.tensor<[b, n, 12, 32], f32>, %k: !graph.tensor<[b, n, 12, 32], f32>, %v: !graph.tensor<[b, n, 12, 32], f32>, %m: !graph.tensor<[b, 1, 1, n], i1>) -> !graph.tensor<[b, n, 12, 32], f32> {
+  %o = graph.attention %q, %k, %v mask %m : !graph.tensor<[b, n, 12, 32], f32>, !graph.tensor<[b, n, 12, 32], f32>, !graph.tensor<[b, n, 12, 32], f32>, !graph.tensor<[b, 1, 1, n], i1> -> !graph.tensor<[b, n, 12, 32], f32>
+  func.return %o : !graph.tensor<[b, n, 12, 32], f32>
 }
