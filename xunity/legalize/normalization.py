@@ -29,7 +29,14 @@ from xunity.legalize.kernel_builder import (
     compute_type,
     parallel_axis,
 )
-from xunity.legalize.reduction import MAX, SUM, Element, ReducedAxes, mean_of
+from xunity.legalize.reduction import (
+    MAX,
+    SUM,
+    Element,
+    ReducedAxes,
+    add_reassociable,
+    mean_of,
+)
 from xunity.symbolic import SymExpr
 
 
@@ -88,13 +95,41 @@ def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
         rows = list(zip(row_vars, axes.kept_shape, strict=True))
         MAX.in_row(kb, row_max, rows, axes.extents, axes.element(x), "softmax_max")
         if keeps_exp:
-            # A loop of its own: LLVM vectorizes no loop that both stores to
-            # the output and accumulates into a scratch element (pointers
-            # read from the parallel closure may alias).
-            _row_compute(kb, out, axes, rows, shifted_exp_at, name="softmax_exp")
-        summand = axes.element(out) if keeps_exp else _recompute(shifted_exp_at, axes)
-        SUM.in_row(kb, row_inv, rows, axes.extents, summand, "softmax_sum", reciprocal)
+            # One pass stores exp(x - max) and sums it: the row sum is carried
+            # in a register (convert-tir-to-cpu promotes the accumulator).
+            _exp_and_sum(kb, out, row_inv, axes, rows, shifted_exp_at)
+        else:
+            summand = _recompute(shifted_exp_at, axes)
+            SUM.in_row(
+                kb, row_inv, rows, axes.extents, summand, "softmax_sum", reciprocal
+            )
         _row_compute(kb, out, axes, rows, value_at, name="softmax")
+
+
+def _exp_and_sum(
+    kb: KernelBuilder,
+    out: Buffer,
+    row_inv: Buffer,
+    axes: ReducedAxes,
+    rows: list[tuple[SSAValue, SymExpr]],
+    shifted_exp_at: Callable[[Emitter, list[SSAValue]], SSAValue],
+) -> None:
+    """out[row, :] = exp(x - max); row_inv = 1 / sum of it, in one pass."""
+    with kb.block("softmax_sum_init", rows) as ivs:
+        kb.emitter.store(kb.emitter.constant(0.0, f32), row_inv, ivs)
+    with kb.loops(axes.extents) as reduce_vars:
+        reduced = list(zip(reduce_vars, axes.extents, strict=True))
+        with kb.block("softmax_exp_sum", rows, reduced) as ivs:
+            e = kb.emitter
+            s_ivs, r_ivs = ivs[: len(rows)], ivs[len(rows) :]
+            indices = axes.input_indices(s_ivs, r_ivs)
+            value = shifted_exp_at(e, indices)
+            e.store(value, out, indices)
+            total = add_reassociable(e, e.load(row_inv, s_ivs), value)
+            e.store(total, row_inv, s_ivs)
+    with kb.block("softmax_sum_final", rows) as ivs:
+        e = kb.emitter
+        e.store(e.div(e.constant(1.0, f32), e.load(row_inv, ivs)), row_inv, ivs)
 
 
 def _recompute(

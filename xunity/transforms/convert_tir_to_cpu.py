@@ -23,7 +23,9 @@ their symbolic dims in `tir.dims`.  Output (same function):
 - `tir.alloc_buffer` -> `cpu.runtime_call "XUAlloc"(bytes, 64)` and an
   `"XUFree"` before the terminator of its region (the function's return, or
   the end of the loop or block body it lives in);
-- `memref.dim` of a buffer with a constant index -> that dim's value.
+- `memref.dim` of a buffer with a constant index -> that dim's value;
+- last, accumulators of innermost loops that also store another buffer are
+  carried as `scf.for` iteration arguments (promote_accumulators.py).
 
 `mod` in dims is `arith.remsi`, which agrees with `SymExpr`'s floor modulo
 for the non-negative numerators that valid shapes have.  Kernels that break
@@ -75,6 +77,7 @@ from xdsl.utils.exceptions import PassFailedException
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph.types import DimsAttr
 from xunity.symbolic import SymExpr
+from xunity.transforms.promote_accumulators import promote_accumulators
 from xunity.transforms.sym_values import SymValues
 
 PASS_NAME = "convert-tir-to-cpu"
@@ -661,4 +664,5 @@ def lower_kernel(kernel: func.FuncOp, args: Sequence[KernelArg]) -> None:
     )
     PatternRewriteWalker(patterns).rewrite_region(kernel.body)
     _check_lowered(kernel)
+    promote_accumulators(kernel, [view.ptr for view in state.buffers.values()])
     state.prune_unused()

@@ -329,3 +329,49 @@ func.func @access_ptr_is_a_gep(%n: index {tir.shape_var = "n"}, %a: memref<?x64x
   }
   func.return
 }
+
+// -----
+
+// A loop that stores one buffer and accumulates into another's element at a
+// loop-invariant index: the element is loaded once, carried as an iteration
+// argument and stored once (distinct tir buffers never alias).
+// CHECK-LABEL: func.func @accumulator_is_carried
+// CHECK: %[[INIT:.*]] = llvm.load %[[ACC_PTR:.*]] {alignment = 4 : i64} : !llvm.ptr -> f32
+// CHECK-NEXT: %[[FINAL:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[RUNNING:.*]] = %[[INIT]]) -> (f32) {
+// CHECK: llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : f32, !llvm.ptr
+// CHECK: %[[NEXT:.*]] = arith.addf %[[RUNNING]], %{{.*}} : f32
+// CHECK-NEXT: scf.yield %[[NEXT]] : f32
+// CHECK: llvm.store %[[FINAL]], %[[ACC_PTR]]
+func.func @accumulator_is_carried(%n: index {tir.shape_var = "n"}, %x: memref<?xf32> {tir.dims = #graph.dims<[n]>}, %y: memref<?xf32> {tir.dims = #graph.dims<[n]>}, %acc: memref<1xf32> {tir.dims = #graph.dims<[1]>}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tir.for %i = %c0 to %n step %c1 serial {
+    %v = tir.load %x[%i] : memref<?xf32>
+    %e = math.exp %v : f32
+    tir.store %e, %y[%i] : memref<?xf32>
+    %a = tir.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %e : f32
+    tir.store %s, %acc[%c0] : memref<1xf32>
+  }
+  func.return
+}
+
+// -----
+
+// Without a store to another buffer the loop is left alone (LLVM promotes
+// such an accumulator itself and keeps the loop for its vectoriser).
+// CHECK-LABEL: func.func @plain_sum_is_left_alone
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NOT: iter_args
+// CHECK: llvm.store
+func.func @plain_sum_is_left_alone(%n: index {tir.shape_var = "n"}, %x: memref<?xf32> {tir.dims = #graph.dims<[n]>}, %acc: memref<1xf32> {tir.dims = #graph.dims<[1]>}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tir.for %i = %c0 to %n step %c1 serial {
+    %v = tir.load %x[%i] : memref<?xf32>
+    %a = tir.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %v : f32
+    tir.store %s, %acc[%c0] : memref<1xf32>
+  }
+  func.return
+}
