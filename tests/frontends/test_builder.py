@@ -303,3 +303,14 @@ def test_symbolic_dims_flow_through_modules() -> None:
     x = b.input("x", ["b", "n", 16])
     y = Attention(16, heads=2)(x)
     assert [str(d) for d in y.shape] == ["b", "n", "16"]
+
+
+def test_a_container_module_cannot_be_called() -> None:
+    """ModuleList holds children; calling it (rather than them) is a TypeError."""
+    from xunity.frontends.builder import GraphBuilder
+    from xunity.frontends.builder.nn import Linear, ModuleList
+
+    builder = GraphBuilder()
+    x = builder.input("x", ["n", 4], "f32")
+    with pytest.raises(TypeError, match="ModuleList has no forward: call its children"):
+        ModuleList([Linear(4, 4)])(x)

@@ -10,16 +10,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import gguf  # in the `test` extra (optional for users: xunity[models])
 import numpy as np
 import pytest
+from gguf import GGMLQuantizationType as QT
+from gguf import GGUFWriter
 
-gguf = pytest.importorskip("gguf")  # in the `test` extra; optional for users
-
-from gguf import GGMLQuantizationType as QT  # noqa: E402
-from gguf import GGUFWriter  # noqa: E402
-
-from xunity.frontends.weights import MissingTensorError, WeightFileError  # noqa: E402
-from xunity.frontends.weights.gguf import GGUFFile, load_gguf  # noqa: E402
+from xunity.frontends.weights import MissingTensorError, WeightFileError
+from xunity.frontends.weights.gguf import GGUFFile, load_gguf
 
 QUANTS = [QT.Q8_0, QT.Q4_0, QT.Q4_1]
 

@@ -8,9 +8,6 @@ tolerances each test declares.
 from __future__ import annotations
 
 import pytest
-
-pytest.importorskip("onnx")
-
 from onnx.backend.test.case.test_case import TestCase
 
 from xunity.frontends.onnx.node_tests import collect, run_case

@@ -12,13 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
-
 import onnx
 import onnxruntime as ort
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from xunity.context import make_context

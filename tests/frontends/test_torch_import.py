@@ -15,20 +15,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+from xdsl.dialects import func
 
-torch = pytest.importorskip("torch")
-
-from xdsl.dialects import func  # noqa: E402
-
-import xunity  # noqa: E402
-from xunity.dialects.graph.creation import WeightOp  # noqa: E402
-from xunity.frontends.torch import (  # noqa: E402
+import xunity
+from xunity.dialects.graph.creation import WeightOp
+from xunity.frontends.torch import (
     ImportedModel,
     TorchImportError,
     UnsupportedOpsError,
     import_exported_program,
 )
-from xunity.runtime.executable import Executable  # noqa: E402
+from xunity.runtime.executable import Executable
 
 nn = torch.nn
 F = torch.nn.functional

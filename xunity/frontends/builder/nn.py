@@ -138,7 +138,8 @@ class Module:
                 raise ValueError(f'parameter "{name}": {error}') from None
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} has no forward")
+        """Subclasses build their ops here; containers (ModuleList) have none."""
+        raise TypeError(f"{type(self).__name__} has no forward: call its children")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         builder = next(
