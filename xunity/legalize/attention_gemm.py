@@ -107,48 +107,33 @@ def attention_gemm_rule(op: attention.AttentionOp, kb: KernelBuilder) -> None:
         task = (t, n_bh)
         tile = kb.emitter.emit(tir.AllocBufferOp(MemRefType(f32, [mr * pv_nr])))
         # Pack q (scaled), k transposed and v, zero-padded.
-        with (
-            loop_over(kb, n_rows) as i,
-            loop_over(kb, n_d) as d,
-            block_over(
-                kb, "att_pack_q", [task, (i, n_rows), (d, n_d)], [q], [packed_q]
-            ) as (vt, vi, vd),
-        ):
-            e = kb.emitter
-            b, h, _ = split(e, vt)
-            inside = e.compare("lt", vi, n_q)
-            row = e.minimum(vi, e.sub(n_q, e.index(1)))
-            value = e.mul(e.load(q, [b, row, h, vd]), scale)
-            e.store(e.select(inside, value, e.constant(0, f32)), packed_q, [vt, vi, vd])
-        with (
-            loop_over(kb, n_d) as d,
-            loop_over(kb, n_cols) as j,
-            block_over(
-                kb, "att_pack_kt", [task, (d, n_d), (j, n_cols)], [k], [packed_kt]
-            ) as (vt, vd, vj),
-        ):
-            e = kb.emitter
-            b, _, kvh = split(e, vt)
-            inside = e.compare("lt", vj, n_kv)
-            col = e.minimum(vj, e.sub(n_kv, e.index(1)))
-            value = e.load(k, [b, col, kvh, vd])
-            e.store(
-                e.select(inside, value, e.constant(0, f32)), packed_kt, [vt, vd, vj]
-            )
         n_e = kb.dim(pv_nr)
-        with (
-            loop_over(kb, n_kv) as j,
-            loop_over(kb, n_e) as c,
-            block_over(
-                kb, "att_pack_v", [task, (j, n_kv), (c, n_e)], [v], [packed_v]
-            ) as (vt, vj, vc),
-        ):
-            e = kb.emitter
-            b, _, kvh = split(e, vt)
-            inside = e.compare("lt", vc, kb.dim(dv))
-            col = e.minimum(vc, kb.dim(dv - 1))
-            value = e.load(v, [b, vj, kvh, col])
-            e.store(e.select(inside, value, e.constant(0, f32)), packed_v, [vt, vj, vc])
+        pack = _Packer(kb, task, split)
+        pack(
+            "att_pack_q",
+            (n_rows, n_d),
+            q,
+            packed_q,
+            (0, n_q),
+            lambda b, h, kvh, i, d: [b, i, h, d],
+            scale,
+        )
+        pack(
+            "att_pack_kt",
+            (n_d, n_cols),
+            k,
+            packed_kt,
+            (1, n_kv),
+            lambda b, h, kvh, d, j: [b, j, kvh, d],
+        )
+        pack(
+            "att_pack_v",
+            (n_kv, n_e),
+            v,
+            packed_v,
+            (1, kb.dim(dv)),
+            lambda b, h, kvh, j, c: [b, j, kvh, c],
+        )
         # scores = packed_q @ packed_kt, whole (padded) tiles.
         e = kb.emitter
         zero, one = kb.zero, e.index(1)
@@ -183,6 +168,50 @@ def attention_gemm_rule(op: attention.AttentionOp, kb: KernelBuilder) -> None:
             operands = [a_ptr, n_cols, one, b_ptr, n_e, c_ptr, ldc, n_kv, rows]
             operands += [kb.dim(dv), false, tile_ptr]
             e.builder.insert(cpu.GemmMicrokernelOp(operands, mr, pv_nr))
+
+
+class _Packer:
+    """Copies of one head's operand into a zero-padded scratch panel."""
+
+    def __init__(
+        self,
+        kb: KernelBuilder,
+        task: tuple[SSAValue, SSAValue],
+        split: Callable[[Emitter, SSAValue], tuple[SSAValue, SSAValue, SSAValue]],
+    ):
+        self.kb, self.task, self.split = kb, task, split
+
+    def __call__(
+        self,
+        name: str,
+        extents: tuple[SSAValue, SSAValue],
+        source: Buffer,
+        target: Buffer,
+        padding: tuple[int, SSAValue],
+        index: Callable[..., list[SSAValue]],
+        scale: SSAValue | None = None,
+    ) -> None:
+        """target[t, a, c] = source[index(b, h, kv head, a, c)] (* scale) where
+        axis padding[0] of (a, c) is below padding[1], else 0 (the load index
+        is clamped, so nothing is read out of bounds)."""
+        kb = self.kb
+        (n_a, n_c), (axis, limit) = extents, padding
+        with (
+            loop_over(kb, n_a) as a,
+            loop_over(kb, n_c) as c,
+            block_over(
+                kb, name, [self.task, (a, n_a), (c, n_c)], [source], [target]
+            ) as (vt, va, vc),
+        ):
+            e = kb.emitter
+            b, h, kvh = self.split(e, vt)
+            axes = [va, vc]
+            inside = e.compare("lt", axes[axis], limit)
+            axes[axis] = e.minimum(axes[axis], e.sub(limit, e.index(1)))
+            value = e.load(source, index(b, h, kvh, *axes))
+            if scale is not None:
+                value = e.mul(value, scale)
+            e.store(e.select(inside, value, e.constant(0, f32)), target, [vt, va, vc])
 
 
 def _softmax_row(
