@@ -16,7 +16,7 @@ widens, `store` narrows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TypeGuard
 
@@ -304,24 +304,13 @@ class KernelBuilder:
         which is a `parallel` loop: the caller guarantees that its iterations
         write disjoint memory and do not depend on each other.
         """
-        saved = self.emitter
-        variables: list[SSAValue] = []
-        one = self.dim(1)
-        try:
-            for position, extent in enumerate(extents):
-                kind = (
-                    tir.ForKind.PARALLEL if position == parallel else tir.ForKind.SERIAL
+        with ExitStack() as stack:
+            yield [
+                stack.enter_context(
+                    loop_over(self, self.dim(extent), parallel=position == parallel)
                 )
-                loop = tir.ForOp(self.zero, self.dim(extent), one, kind)
-                self.emitter.builder.insert(loop)
-                variables.append(loop.induction_var)
-                assert loop.body.block.last_op is not None
-                self.emitter = Emitter(
-                    Builder(InsertPoint.before(loop.body.block.last_op))
-                )
-            yield variables
-        finally:
-            self.emitter = saved
+                for position, extent in enumerate(extents)
+            ]
 
     @contextmanager
     def block(
@@ -459,15 +448,8 @@ def run_once_if(
     trips = e.minimum(e.maximum(kb.dim(extent), kb.zero), one)
     if not positive:
         trips = e.sub(one, trips)
-    loop = tir.ForOp(kb.zero, trips, one)
-    e.builder.insert(loop)
-    assert loop.body.block.last_op is not None
-    saved = kb.emitter
-    kb.emitter = Emitter(Builder(InsertPoint.before(loop.body.block.last_op)))
-    try:
+    with loop_over(kb, trips):
         yield
-    finally:
-        kb.emitter = saved
 
 
 def parallel_axis(extents: Sequence[SymExpr]) -> int | None:
