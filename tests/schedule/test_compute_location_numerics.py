@@ -24,14 +24,6 @@ from schedule_harness import (
 from xunity.schedule import Trace
 
 
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a + b
-
-
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a @ b
-
-
 def _stencil(a: np.ndarray) -> np.ndarray:
     return 2 * a[:, :64] + 2 * a[:, 1:]
 
@@ -52,8 +44,8 @@ SHAPES = {
     SUM: [(-1, 64)],
 }
 REFERENCES = {
-    ADD: _add,
-    MATMUL_INIT: _matmul,
+    ADD: np.add,
+    MATMUL_INIT: np.matmul,
     STENCIL: _stencil,
     TRANSPOSE: _transpose,
     SUM: _sum,

@@ -27,43 +27,40 @@ func.func @main(%a: !graph.tensor<[n, 32], f32>, %b: !graph.tensor<[32], f32>) -
 """
 
 
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a + b
-
-
 def _sum(a: np.ndarray) -> np.ndarray:
     return a.sum(axis=1)
 
 
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a @ b
-
-
 Case = tuple[str, str, Callable[..., np.ndarray], list[tuple[int, ...]]]
 CASES: dict[str, Case] = {
-    "split_symbolic_guarded": (ADD, "split(add1[0], [None, 4])", _add, [(-1, 64)] * 2),
+    "split_symbolic_guarded": (
+        ADD,
+        "split(add1[0], [None, 4])",
+        np.add,
+        [(-1, 64)] * 2,
+    ),
     "split_constant_divisible_unroll": (
         ADD,
         "split(add1[1], [4, 16]); unroll(add1[2])",
-        _add,
+        np.add,
         [(-1, 64)] * 2,
     ),
     "split_constant_remainder": (
         ADD,
         "split(add1[1], [None, 10]); split(add1[0], [3, None, 2])",
-        _add,
+        np.add,
         [(-1, 64)] * 2,
     ),
     "reorder_transposes_iteration": (
         ADD,
         "reorder(add1[1], add1[0])",
-        _add,
+        np.add,
         [(-1, 64)] * 2,
     ),
     "fuse_then_split_symbolic": (
         ADD,
         "fuse(add1[0], add1[1]); split(add1[0], [None, 48]); parallel(add1[0])",
-        _add,
+        np.add,
         [(-1, 64)] * 2,
     ),
     "split_reorder_fuse_vectorize_parallel": (
@@ -71,7 +68,7 @@ CASES: dict[str, Case] = {
         "split(add1[0], [None, 4]); split(add1[2], [None, 16]); "
         "reorder(add1[2], add1[1]); fuse(add1[0], add1[1]); "
         "vectorize(add1[2]); parallel(add1[0])",
-        _add,
+        np.add,
         [(-1, 64)] * 2,
     ),
     "reduction_split_parallel": (
@@ -86,7 +83,7 @@ CASES: dict[str, Case] = {
         # The default matrix-vector loops are (i parallel, k) for the update block.
         "split(matmul_update2[1], [None, 8]); split(matmul_update2[2], [None, 4]); "
         "unroll(matmul_update2[3])",
-        _matmul,
+        np.matmul,
         [(-1, 32), (32,)],
     ),
 }

@@ -106,10 +106,6 @@ TRANSPOSED_A = (
 )
 
 
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a @ b
-
-
 @pytest.mark.parametrize(
     ("order", "loop"),
     [
@@ -122,7 +118,7 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_tensorize_matches_loop_nest(order: str, loop: str) -> None:
     trace = f"tile([mm[0], mm[1]], [14, 32]); {order}tensorize({loop}, gemm_f32_14x32)"
     printed = check_schedule(
-        MATMUL, trace, _matmul, [(28, -1), (-1, 64)], sizes=(0, 1, 37)
+        MATMUL, trace, np.matmul, [(28, -1), (-1, 64)], sizes=(0, 1, 37)
     )
     assert printed.splitlines()[-1] == f"tensorize({loop}, gemm_f32_14x32)"
 
@@ -131,7 +127,7 @@ def test_tensorize_batched_with_swapped_operands() -> None:
     check_schedule(
         BATCHED,
         "parallel(bmm[1]); tensorize(bmm[2], gemm_f32_14x32)",
-        _matmul,
+        np.matmul,
         [(2, -1, 40), (2, 40, 32)],
         sizes=(14, 42),
     )

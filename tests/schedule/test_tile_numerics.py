@@ -18,27 +18,18 @@ from schedule_harness import (
 
 from xunity.schedule import Schedule, Trace
 
-
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a + b
-
-
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a @ b
-
-
 CASES = {
-    "add_2d_symbolic_and_divisible": (ADD, "tile([add1[0], add1[1]], [4, 16])", _add),
+    "add_2d_symbolic_and_divisible": (ADD, "tile([add1[0], add1[1]], [4, 16])", np.add),
     "add_remainder_then_parallel_vectorize": (
         ADD,
         "tile([add1[0], add1[1]], [3, 10]); parallel(add1[0]); unroll(add1[3])",
-        _add,
+        np.add,
     ),
-    "add_single_loop": (ADD, "tile([add1[1]], [48])", _add),
+    "add_single_loop": (ADD, "tile([add1[1]], [48])", np.add),
     "matmul_three_loops": (
         MATMUL_INIT,
         "tile([mm[0], mm[1], mm[2]], [4, 8, 5])",
-        _matmul,
+        np.matmul,
     ),
 }
 SHAPES = {ADD: [(-1, 64)] * 2, MATMUL_INIT: [(-1, 32), (32, 16)]}

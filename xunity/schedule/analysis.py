@@ -239,6 +239,16 @@ def _arg_attrs(function: func.FuncOp) -> list[dict[str, object]]:
     ]
 
 
+def ancestors(op: Operation) -> list[Operation]:
+    """The ops enclosing `op`, innermost first."""
+    found: list[Operation] = []
+    parent = op.parent_op()
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent_op()
+    return found
+
+
 def blocks_in(op: Operation) -> list[tir.BlockOp]:
     return [inner for inner in op.walk() if isinstance(inner, tir.BlockOp)]
 

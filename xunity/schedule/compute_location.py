@@ -36,6 +36,7 @@ from xunity.schedule.analysis import (
     Interval,
     accesses,
     accesses_of,
+    ancestors,
     at_iter_vars,
     blocks_in,
     comes_before,
@@ -229,7 +230,7 @@ def _check_movable(
         raise fail(primitive, "expected a tir.block of the scheduled function")
     sch._check_loop(primitive, loop)
     assert isinstance(loop, tir.ForOp)
-    if any(isinstance(op, tir.BlockOp) for op in _ancestors(block)):
+    if any(isinstance(op, tir.BlockOp) for op in ancestors(block)):
         raise fail(primitive, "the block must not be nested in another block")
     if block.init is not None or any(
         kind.data != tir.IterKind.SPATIAL for kind in block.iter_kinds.data
@@ -290,15 +291,6 @@ def _spatial_positions(block: tir.BlockOp) -> list[int]:
         for index, kind in enumerate(block.iter_kinds.data)
         if kind.data == tir.IterKind.SPATIAL
     ]
-
-
-def _ancestors(op: Operation) -> list[Operation]:
-    found: list[Operation] = []
-    parent = op.parent_op()
-    while parent is not None:
-        found.append(parent)
-        parent = parent.parent_op()
-    return found
 
 
 def _blocks_of(ops: Sequence[Operation]) -> list[tir.BlockOp]:

@@ -42,7 +42,12 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import cpu, tir
-from xunity.schedule.analysis import IndexAnalysis, defined_in, depends_on
+from xunity.schedule.analysis import (
+    IndexAnalysis,
+    ancestors,
+    defined_in,
+    depends_on,
+)
 from xunity.schedule.building import insert
 from xunity.schedule.errors import fail
 from xunity.symbolic import SymExpr
@@ -87,7 +92,7 @@ def tensorize(sch: Schedule, loop: tir.ForOp, intrinsic: str) -> None:
         sch._check_normal(_PRIMITIVE, nested)
         sch._check_serial(_PRIMITIVE, nested)
     sch._check_bounds_outside(_PRIMITIVE, nest)
-    if any(isinstance(parent, tir.BlockOp) for parent in _ancestors(loop)):
+    if any(isinstance(parent, tir.BlockOp) for parent in ancestors(loop)):
         raise fail(_PRIMITIVE, "the nest must not lie inside a tir.block")
     block = next(op for op in nest[-1].body.block.ops if isinstance(op, tir.BlockOp))
     analysis = IndexAnalysis(sch.func)
@@ -191,15 +196,6 @@ def _is_index_arith(op: Operation) -> bool:
         and not op.regions
         and all(isinstance(result.type, IndexType) for result in op.results)
     )
-
-
-def _ancestors(op: Operation) -> list[Operation]:
-    found: list[Operation] = []
-    parent = op.parent_op()
-    while parent is not None:
-        found.append(parent)
-        parent = parent.parent_op()
-    return found
 
 
 def _match(
