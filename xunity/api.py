@@ -27,6 +27,7 @@ from xunity import compile_cache
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
+from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
 from xunity.diagnostics import parse_module, verify_located
 from xunity.dialects.cpu import PackedFuncOp
@@ -51,6 +52,10 @@ def lower_to_llvm(module: ModuleOp, profile: bool = False) -> None:
     ctx = make_context()
     available = {**_xdsl_passes(), **PASSES}
     pipeline = LOWER_TO_LLVM
+    if HostTarget.detect().has_vector_ldexp:
+        pipeline = pipeline.replace(
+            "convert-to-llvm", "convert-to-llvm{vector-ldexp=true}"
+        )
     if profile:
         pipeline = pipeline.replace(
             "convert-graph-to-cpu,", "convert-graph-to-cpu,cpu-profile-kernels,"

@@ -58,6 +58,26 @@ def test_softmax_is_stable_for_large_logits():
     check(out, _softmax(x, -1), "f32")
 
 
+def test_softmax_special_values_follow_numpy():
+    """NaN or +inf anywhere makes the row NaN (the max skips NaN, exp and the
+    sum spread it); -inf entries get 0; an all -inf row is NaN, as in numpy."""
+    exe = _softmax_exe(["n", "40"], -1, "f32")
+    x = RNG.standard_normal((5, 40)).astype(np.float32)
+    x[0, 3] = np.nan
+    x[1, 39] = np.inf
+    x[2, [0, 7, 20]] = -np.inf
+    x[3, :] = -np.inf
+    x[4, 17] = np.nan
+    x[4, 18] = 1e30
+    with np.errstate(invalid="ignore"):
+        want = _softmax(x, -1)
+    got = run(exe, x)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[[0, 1, 3, 4]]).all()
+    assert (got[2, [0, 7, 20]] == 0).all()
+    check(got[2], want[2], "f32")
+
+
 # ------------------------------------------------------------ layer_norm, rms_norm
 def _norm_exe(
     op: str, dims: Sequence[str], axes: Sequence[int], eps: float, dtype: str

@@ -46,7 +46,7 @@ from xunity.legalize.kernel_builder import (
     compute_type,
     parallel_axis,
 )
-from xunity.legalize.reduction import MAX, SUM
+from xunity.legalize.reduction import SHIFT_MAX, SUM
 from xunity.symbolic import SymExpr
 
 
@@ -159,7 +159,7 @@ def attention_rule(op: Operation, kb: KernelBuilder) -> None:
             SUM.in_row(kb, scores, [*rows, (j, seq_kv)], [head_dim], product, "qk")
         with kb.loops([seq_kv]) as (j,):
             store_at([*rows, (j, seq_kv)], masked, scores, "mask")
-        MAX.in_row(kb, row_max, rows, [seq_kv], score, "row_max")
+        SHIFT_MAX.in_row(kb, row_max, rows, [seq_kv], score, "row_max")
         with kb.loops([seq_kv]) as (j,):
             store_at([*rows, (j, seq_kv)], shifted_exp, scores, "exp")
         SUM.in_row(kb, row_sum, rows, [seq_kv], score, "row_sum")

@@ -287,7 +287,7 @@ def _softmax_row(
         e = kb.emitter
         top = e.load(row_stat, [vt, vi])
         value = e.load(scores, [vt, vi, vj])
-        e.store(e.emit(arith.MaximumfOp(top, value)), row_stat, [vt, vi])
+        e.store(e.emit(arith.MaxnumfOp(top, value)), row_stat, [vt, vi])
     # exp(x - max) in place, then its sum (separate loops: each vectorises).
     with (
         loop_over(kb, visible) as j,

@@ -30,7 +30,7 @@ from xunity.legalize.kernel_builder import (
     parallel_axis,
 )
 from xunity.legalize.reduction import (
-    MAX,
+    SHIFT_MAX,
     SUM,
     Element,
     ReducedAxes,
@@ -93,7 +93,9 @@ def softmax_rule(op: Operation, kb: KernelBuilder) -> None:
 
     with _row_loops(kb, axes) as row_vars:
         rows = list(zip(row_vars, axes.kept_shape, strict=True))
-        MAX.in_row(kb, row_max, rows, axes.extents, axes.element(x), "softmax_max")
+        SHIFT_MAX.in_row(
+            kb, row_max, rows, axes.extents, axes.element(x), "softmax_max"
+        )
         if keeps_exp:
             # One pass stores exp(x - max) and sums it: the row sum is carried
             # in a register (convert-tir-to-cpu promotes the accumulator).

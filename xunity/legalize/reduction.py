@@ -222,6 +222,10 @@ def add_reassociable(e: Emitter, acc: SSAValue, value: SSAValue) -> SSAValue:
 SUM = Fold(lambda e, t: e.constant(0, t), add_reassociable, widen=True)
 MAX = Fold(lowest, maximum, widen=False)
 MIN = Fold(highest, minimum, widen=False)
+SHIFT_MAX = Fold(lowest, lambda e, acc, x: e.emit(arith.MaxnumfOp(acc, x)), widen=False)
+"""The max a softmax subtracts: a NaN in the row makes every output NaN
+whichever max is taken, so NaN may be skipped (`maxnumf`, cheaper than
+numpy's NaN-propagating `maximumf`: no per-element NaN select)."""
 
 
 def mean_of(kb: KernelBuilder, extents: Sequence[SymExpr]) -> Finalize:

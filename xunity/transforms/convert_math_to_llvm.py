@@ -5,8 +5,12 @@ transcendental functions on f32 are expanded here into straight-line `arith`
 code (selects, no branches) that LLVM's loop vectoriser turns into zmm code:
 
 - exp, exp2: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, Cephes'
-  polynomial for e^r (degree 7 in all), and 2^n applied as two exact
-  power-of-two factors so that results down to the subnormals are right.
+  polynomial for e^r (degree 7 in all), and 2^n applied exactly down to the
+  subnormals: as two power-of-two factors built from exponent bits (8
+  integer and float ops per element), or, with `vector-ldexp` (the host
+  has AVX-512, whose `vscalefps` LLVM selects for a vector `llvm.ldexp`),
+  as one ldexp.  Without AVX-512 LLVM scalarises a vector ldexp into libm
+  calls, hence the option rather than ldexp everywhere.
 - log, log2, log10: frexp-style split x = m 2^e, m in [sqrt(1/2), sqrt(2)),
   Cephes' degree-9 polynomial for log(m).
 - expm1 (Taylor series below |x| < 1/2, else exp - 1), log1p (log(1+x)
@@ -169,6 +173,8 @@ class F32Emitter:
     """Inserts scalar f32 / i32 arith code before the op being rewritten."""
 
     rewriter: PatternRewriter
+    vector_ldexp: bool = False
+    """The host has a vector ldexp instruction (see the module doc)."""
     _constants: dict[str, SSAValue] = field(default_factory=dict)
 
     def _emit(self, op: Operation) -> SSAValue:
@@ -283,6 +289,12 @@ class F32Emitter:
     def icmp(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
         return self._emit(arith.CmpiOp(a, b, predicate))
 
+    def ldexp(self, a: SSAValue, exponent: SSAValue) -> SSAValue:
+        """a * 2^exponent (i32), rounded once."""
+        return self._emit(
+            llvm.CallIntrinsicOp("llvm.ldexp.f32.i32", [a, exponent], [f32])
+        )
+
 
 INF = float("inf")
 NAN = float("nan")
@@ -301,8 +313,10 @@ EXP_POLY = (
 
 
 def _scale_by_power_of_two(e: F32Emitter, p: SSAValue, n: SSAValue) -> SSAValue:
-    """p * 2^n for an integral f32 n in [-151, 128], as two exact normal factors."""
+    """p * 2^n for an integral f32 n in [-151, 128], exact down to the subnormals."""
     ni = e.to_int(n)
+    if e.vector_ldexp:
+        return e.ldexp(p, ni)
     half = e.ashr(ni, e.i(1))
     rest = e.isub(ni, half)
 
@@ -544,14 +558,17 @@ _F32_EXPANSIONS: dict[type[Operation], Callable[..., SSAValue]] = {
 """math op -> its branch-free f32 expansion (operands in order)."""
 
 
+@dataclass
 class F32Expansion(RewritePattern):
     """math.exp x : f32  ==>  range reduction + polynomial in arith (see module doc)"""
+
+    vector_ldexp: bool = False
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         expand = _F32_EXPANSIONS.get(type(op))
         if expand is None or not isinstance(op.results[0].type, Float32Type):
             return
-        result = expand(F32Emitter(rewriter), *op.operands)
+        result = expand(F32Emitter(rewriter, self.vector_ldexp), *op.operands)
         rewriter.replace(op, [], [result])
 
 
@@ -618,12 +635,15 @@ class ConvertMathToLlvmPass(ModulePass):
 
     name = "convert-math-to-llvm"
 
+    vector_ldexp: bool = False
+    """Scale exp's 2^n with `llvm.ldexp` (only fast where the host has AVX-512)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(PromoteHalfMath()).rewrite_module(op)
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
-                    F32Expansion(),
+                    F32Expansion(self.vector_ldexp),
                     RsqrtF64Lowering(),
                     IntrinsicLowering(),
                     AbsILowering(),

@@ -32,17 +32,6 @@ from xunity.transforms.convert_math_to_llvm import ConvertMathToLlvmPass
 from xunity.transforms.cpu_expand_microkernels import CpuExpandMicrokernelsPass
 from xunity.transforms.llvm_conversion import conversion_error
 
-PIPELINE: tuple[ModulePass, ...] = (
-    CpuExpandMicrokernelsPass(),
-    ConvertCpuToLlvmPass(),
-    ConvertScfToCf(),
-    ConvertMathToLlvmPass(),
-    ConvertArithToLlvmPass(),
-    ConvertCfToLlvmPass(),
-    ConvertFuncToLlvmPass(),
-    ReconcileUnrealizedCastsPass(),
-)
-
 
 @dataclass(frozen=True)
 class ConvertToLlvmPass(ModulePass):
@@ -50,8 +39,23 @@ class ConvertToLlvmPass(ModulePass):
 
     name = "convert-to-llvm"
 
+    vector_ldexp: bool = False
+    """Passed to convert-math-to-llvm: the host has AVX-512's vector ldexp."""
+
+    def stages(self) -> tuple[ModulePass, ...]:
+        return (
+            CpuExpandMicrokernelsPass(),
+            ConvertCpuToLlvmPass(),
+            ConvertScfToCf(),
+            ConvertMathToLlvmPass(self.vector_ldexp),
+            ConvertArithToLlvmPass(),
+            ConvertCfToLlvmPass(),
+            ConvertFuncToLlvmPass(),
+            ReconcileUnrealizedCastsPass(),
+        )
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for stage in PIPELINE:
+        for stage in self.stages():
             stage.apply(ctx, op)
         for inner in op.walk():
             if isinstance(inner, UnrealizedConversionCastOp):

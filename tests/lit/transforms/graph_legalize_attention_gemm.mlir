@@ -21,7 +21,7 @@
 // CHECK: tir.for %{{.*}} = %{{.*}} to %[[VISIBLE]] step
 // CHECK-NEXT: tir.block "att_max"
 // CHECK-NOT: arith.cmpi
-// CHECK: arith.maximumf
+// CHECK: arith.maxnumf
 // CHECK: tir.block "att_exp"
 // CHECK: math.exp
 // CHECK: tir.block "att_sum"

@@ -57,6 +57,11 @@ class HostTarget:
             vector_bits=vector_bits,
         )
 
+    @property
+    def has_vector_ldexp(self) -> bool:
+        """AVX-512's `vscalefps`: LLVM lowers a vector `llvm.ldexp` to it."""
+        return "+avx512f" in self.features.split(",")
+
     @functools.cached_property
     def machine(self) -> llvm.TargetMachine:
         """A shared machine for optimisation and object emission."""
