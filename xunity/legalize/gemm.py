@@ -9,7 +9,8 @@ GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K
             packed_b[p, k, j] (zero past N)     NR columns, k-major (L2-resident)
           parallel ir < ceil(M / MR):         one MR-row panel of lhs per task
             packed_a[k, r] (zero past M)        (L1-resident, thread-local)
-            for p: cpu.gemm_microkernel       C[MR, NR] (+)= packed_a @ packed_b[p]
+            for p < nc / NR: cpu.gemm_microkernel   C[MR, NR] (+)= A @ packed_b[p]
+            last, narrower panel: a 16, 32 or 48 wide micro-kernel
             if pc is last: gemm_epilogue     C[rows, nc] = C (fusion hook)
 
 The micro-kernel keeps the MR x NR tile of C in registers for the whole kc
@@ -17,6 +18,11 @@ loop (8 x 48 f32 = 24 zmm accumulators, 3 B vectors, 1 broadcast; 8 rows
 divide the usual row counts, so no edge panel wastes a task); the
 first depth block stores, the others accumulate.  Zero padding makes every
 micro-kernel call compute a full tile; only the in-range corner is written.
+The last column panel, when N is not a multiple of NR, runs the narrowest
+tile that covers it (N = 1024 leaves 16 columns: a full tile would spend 3%
+of all FMAs on padding).  A full row panel of A is packed by one k loop that
+stores all MR rows, which LLVM turns into an in-register transpose (a loop
+per row would scatter to stride-MR addresses).
 Every dim may be symbolic: the block counts and edge sizes are index values.
 
 GEMV (a static, small M: decode shapes) is memory-bound on rhs: k is split
@@ -47,6 +53,8 @@ from xunity.symbolic import SymExpr
 
 MR, NR = 8, 48
 """Register tile: 8 rows x 3 zmm columns (see cpu.gemm_microkernel)."""
+WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
+"""Edge tiles are multiples of one vector wide."""
 KC = 256
 """Depth block: a packed A panel (KC x MR, 8 KiB) stays in L1."""
 NC = 2048
@@ -208,45 +216,73 @@ class _GemmBlock:
         packed_a_buffer = Buffer(packed_a, (SymExpr.of(KC), SymExpr.of(MR)), f32)
         row0 = e.mul(ir.var, e.index(MR))
         rows = e.minimum(e.index(MR), e.sub(mm.m, row0))
+        self._pack_full_panel(ir, packed_a_buffer, rows)
+        self._pack_edge_panel(ir, packed_a_buffer, rows)
+        e = kb.emitter
+        zero = kb.zero
+        a_ptr = e.emit(tir.AccessPtrOp(packed_a, [zero, zero]))
+        tile_ptr = e.emit(tir.AccessPtrOp(tile, [zero]))
+        tiles = _TileCall(self, a_ptr, tile_ptr, row0, rows)
+        full_panels = e.floordiv(self.nc, e.index(NR))
+        with loop_over(kb, full_panels) as p:
+            tiles.call(p, kb.emitter.index(NR), NR)
+        # The last, narrower panel runs the narrowest tile that covers it
+        # (N = 1024 leaves 16 columns: a 48-wide tile would waste 2/3).
+        e = kb.emitter
+        rest = e.sub(self.nc, e.mul(full_panels, e.index(NR)))
+        for width in range(WIDTH, NR + 1, WIDTH):
+            e = kb.emitter
+            above = e.compare("gt", rest, e.index(width - WIDTH))
+            within = e.compare("le", rest, e.index(width))
+            fits = e.emit(arith.AndIOp(above, within))
+            with loop_over(kb, e.select(fits, e.index(1), zero)):
+                tiles.call(full_panels, rest, width)
+        self._epilogue(row0, rows)
+
+    def _pack_full_panel(self, ir: _Loop, packed_a: Buffer, rows: SSAValue) -> None:
+        """packed_a[k, :] = lhs[row0 : row0 + MR, depth0 + k] when all MR rows
+        exist: one k loop storing all MR rows, which LLVM vectorises as an
+        in-register transpose (MR vector loads from the rows, shuffles, full
+        vector stores) where a per-row loop would scatter."""
+        kb, mm = self.kb, self.mm
+        e = kb.emitter
+        full = e.compare("eq", rows, e.index(MR))
+        depth = e.select(full, self.kc, kb.zero)
+        with loop_over(kb, depth) as k:
+            pairs = [*self._batch_pairs(), ir.pair, self.pc.pair, (k, self.kc)]
+            with block_over(kb, "gemm_pack_a_full", pairs, [mm.lhs], [packed_a]) as ivs:
+                e = kb.emitter
+                batch, (vir, vpc, vk) = self._split(ivs)
+                row0 = e.mul(vir, e.index(MR))
+                column = e.add(e.mul(vpc, e.index(KC)), vk)
+                for r in range(MR):
+                    row = e.add(row0, e.index(r))
+                    value = e.load(mm.lhs, mm.lhs_at(batch, row, column))
+                    e.store(value, packed_a, [vk, e.index(r)])
+
+    def _pack_edge_panel(self, ir: _Loop, packed_a: Buffer, rows: SSAValue) -> None:
+        """The last panel when M is not a multiple of MR: its rows, then zeros."""
+        kb, mm = self.kb, self.mm
+        e = kb.emitter
+        full = e.compare("eq", rows, e.index(MR))
+        edge_rows = e.select(full, kb.zero, rows)
         padding = e.sub(e.index(MR), rows)
-        with loop_over(kb, rows) as r, loop_over(kb, self.kc) as k:
+        with loop_over(kb, edge_rows) as r, loop_over(kb, self.kc) as k:
             pairs = [*self._batch_pairs(), ir.pair, self.pc.pair]
-            pairs += [(r, rows), (k, self.kc)]
-            with block_over(
-                kb, "gemm_pack_a", pairs, [mm.lhs], [packed_a_buffer]
-            ) as ivs:
+            pairs += [(r, edge_rows), (k, self.kc)]
+            with block_over(kb, "gemm_pack_a", pairs, [mm.lhs], [packed_a]) as ivs:
                 e = kb.emitter
                 batch, (vir, vpc, vr, vk) = self._split(ivs)
                 row = e.add(e.mul(vir, e.index(MR)), vr)
                 depth = e.add(e.mul(vpc, e.index(KC)), vk)
                 value = e.load(mm.lhs, mm.lhs_at(batch, row, depth))
-                e.store(value, packed_a_buffer, [vk, vr])
+                e.store(value, packed_a, [vk, vr])
         with loop_over(kb, padding) as r, loop_over(kb, self.kc) as k:
             pairs = [(r, padding), (k, self.kc)]
-            with block_over(kb, "gemm_pad_a", pairs, [], [packed_a_buffer]) as (
-                vr,
-                vk,
-            ):
+            with block_over(kb, "gemm_pad_a", pairs, [], [packed_a]) as (vr, vk):
                 e = kb.emitter
                 row = e.sub(e.index(MR - 1), vr)
-                e.store(e.constant(0, f32), packed_a_buffer, [vk, row])
-        e = kb.emitter
-        zero = kb.zero
-        a_ptr = e.emit(tir.AccessPtrOp(packed_a, [zero, zero]))
-        tile_ptr = e.emit(tir.AccessPtrOp(tile, [zero]))
-        with loop_over(kb, self.panels) as p:
-            e = kb.emitter
-            col = e.mul(p, e.index(NR))
-            cols = e.minimum(e.index(NR), e.sub(self.nc, col))
-            b_ptr = e.emit(tir.AccessPtrOp(self.packed_b.value, [p, zero, zero]))
-            c_index = [*(loop.var for loop in self.batch), row0, e.add(self.col0, col)]
-            c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
-            # Packed panels: A k-major (row stride 1, k stride MR), B rows of NR.
-            one, mr, nr = e.index(1), e.index(MR), e.index(NR)
-            operands = [a_ptr, one, mr, b_ptr, nr, c_ptr, mm.n, self.kc, rows]
-            operands += [cols, self.accumulate, tile_ptr]
-            e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, NR))
-        self._epilogue(row0, rows)
+                e.store(e.constant(0, f32), packed_a, [vk, row])
 
     def _epilogue(self, row0: SSAValue, rows: SSAValue) -> None:
         """After the last depth block, one pass over the finished rows x nc
@@ -271,6 +307,32 @@ class _GemmBlock:
     def _split(self, ivs: list[SSAValue]) -> tuple[list[SSAValue], list[SSAValue]]:
         """A block's iteration variables: (the batch ones, the rest)."""
         return ivs[: len(self.batch)], ivs[len(self.batch) :]
+
+
+@dataclass(frozen=True)
+class _TileCall:
+    """Micro-kernel calls of one row panel: C[rows, cols] (+)= A panel @ B panel."""
+
+    block: _GemmBlock
+    a_ptr: SSAValue
+    tile_ptr: SSAValue
+    row0: SSAValue
+    rows: SSAValue
+
+    def call(self, panel: SSAValue, cols: SSAValue, width: int) -> None:
+        """The `width`-column tile over packed B panel `panel` (cols <= width)."""
+        block, mm = self.block, self.block.mm
+        e, zero = block.kb.emitter, block.kb.zero
+        col = e.mul(panel, e.index(NR))
+        b_ptr = e.emit(tir.AccessPtrOp(block.packed_b.value, [panel, zero, zero]))
+        batch = [loop.var for loop in block.batch]
+        c_index = [*batch, self.row0, e.add(block.col0, col)]
+        c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
+        # Packed panels: A k-major (row stride 1, k stride MR), B rows of NR.
+        one, mr, nr = e.index(1), e.index(MR), e.index(NR)
+        operands = [self.a_ptr, one, mr, b_ptr, nr, c_ptr, mm.n, block.kc, self.rows]
+        operands += [cols, block.accumulate, self.tile_ptr]
+        e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, width))
 
 
 def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
