@@ -29,6 +29,7 @@ from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import (
     MAX_THREADS,
+    TASKS_PER_THREAD,
     get_num_threads,
     runtime_ir,
     set_num_threads,
@@ -112,7 +113,9 @@ func.func @fill(%n: i64, %m: i64, %out: !llvm.ptr) {
 # Bodies for direct XUParallelLaunch calls.  The closure is an i64 array:
 # `mark` stores each chunk's begin at every index of the chunk; `fail_at`
 # marks like `mark` after slot 0 and returns 7 from the chunk holding index
-# closure[0] (and 9 from the chunk holding closure[1]).
+# closure[0] (and 9 from the chunk holding closure[1]); `wait_for_others`
+# counts finished chunks in closure[0], and the chunk at 0 first waits (up
+# to a few seconds, else it returns 5) until the other closure[1] - 1 are done.
 LAUNCH_IR = """
 declare i32 @XUParallelLaunch(ptr, ptr, i64, i64, i64)
 
@@ -147,6 +150,35 @@ define internal i32 @fail_at(i64 %begin, i64 %end, ptr %closure) {
   %code2 = select i1 %hit2, i32 9, i32 0
   %code = select i1 %hit, i32 7, i32 %code2
   ret i32 %code
+}
+
+define internal i32 @wait_for_others(i64 %begin, i64 %end, ptr %state) {
+entry:
+  %tasks_slot = getelementptr i64, ptr %state, i64 1
+  %tasks = load i64, ptr %tasks_slot
+  %others = sub i64 %tasks, 1
+  %first = icmp eq i64 %begin, 0
+  br i1 %first, label %wait, label %count
+wait:
+  %i = phi i64 [0, %entry], [%i1, %wait]
+  %done = load atomic i64, ptr %state acquire, align 8
+  %all = icmp eq i64 %done, %others
+  %i1 = add i64 %i, 1
+  %timeout = icmp eq i64 %i1, 3000000000
+  %stop = or i1 %all, %timeout
+  br i1 %stop, label %waited, label %wait
+waited:
+  br i1 %all, label %count, label %timed_out
+timed_out:
+  ret i32 5
+count:
+  %old = atomicrmw add ptr %state, i64 1 release
+  ret i32 0
+}
+
+define i32 @launch_wait_for_others(ptr %state, i64 %lb, i64 %ub, i64 %tasks) {
+  %r = call i32 @XUParallelLaunch(ptr @wait_for_others, ptr %state, i64 %lb, i64 %ub, i64 %tasks)
+  ret i32 %r
 }
 
 define i32 @launch_mark(ptr %out, i64 %lb, i64 %ub, i64 %tasks) {
@@ -279,7 +311,7 @@ def test_launch_splits_into_balanced_contiguous_chunks(
     begins = out[lb:ub]
     assert (out[:lb] == -1).all()
     starts = np.unique(begins)
-    tasks = min(num_tasks if num_tasks > 0 else threads, ub - lb)
+    tasks = min(num_tasks if num_tasks > 0 else TASKS_PER_THREAD * threads, ub - lb)
     # On one participant the whole range is one call.
     assert len(starts) == (tasks if min(tasks, threads) > 1 else 1)
     sizes = np.diff(np.append(starts, ub))
@@ -288,6 +320,21 @@ def test_launch_splits_into_balanced_contiguous_chunks(
     np.testing.assert_array_equal(
         begins, starts[np.searchsorted(starts, np.arange(lb, ub), "right") - 1]
     )
+
+
+@pytest.mark.parametrize("threads", [2, 8], indirect=True)
+def test_participants_claim_the_chunks_of_a_busy_one(
+    launch_engine: JitEngine, threads: int
+) -> None:
+    """Chunks are claimed, not dealt out: while one participant is stuck in
+    its first chunk, the others run every remaining chunk (with a fixed
+    share each, the stuck one's later chunks would never run and it would
+    time out)."""
+    launch = LaunchFn(launch_engine.address("launch_wait_for_others"))
+    for tasks in (2, 7, 24):
+        state = np.array([0, tasks], np.int64)
+        assert launch(state.ctypes.data, 0, tasks, tasks) == 0
+        assert state[0] == tasks
 
 
 @pytest.mark.parametrize("num_tasks", [0, 4])

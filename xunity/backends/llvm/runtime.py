@@ -45,11 +45,20 @@ flag), holds a lazily allocated 1024-byte buffer per thread that `free` releases
 when the thread exits (`thread_local` cannot be used: it aborts JIT-compiled code).
 
 The thread pool.  `XUParallelLaunch` splits [lb, ub) into `num_tasks`
-contiguous chunks (<= 0: one per thread; never more than ub - lb), runs them
+contiguous chunks (<= 0: TASKS_PER_THREAD per thread; never more than
+ub - lb), runs them
 on `min(tasks, threads)` participants (the caller, participant 0, and
 persistent workers 1..P-1, created on first need, detached, with every signal
-blocked), participant p taking chunks p, p + P, ...; it waits for all of them
-and returns the first non-zero `fn` result.  Each worker has a mailbox (a
+blocked), each claiming the next unclaimed chunk until none is left; the
+launcher waits until every chunk has finished and returns the first
+non-zero `fn` result.  Claiming rather than a fixed share per participant,
+and waiting for chunks rather than for participants, keeps a late worker
+(still waking up, or descheduled on a busy machine) from stalling a launch:
+the others run its chunks and the launch returns without it.  A chunk is
+claimed by a compare-and-swap on one word holding (launch epoch, next
+chunk): a late worker that read an older launch's job fails its swap, since
+a new launch publishes its job only after every chunk of the previous one
+was claimed and finished, and then bumps the epoch.  Each worker has a mailbox (a
 generation counter on its own cache line): the launcher publishes the job,
 bumps the mailboxes of the participants, and only wakes those that sleep.
 A worker spins on its mailbox for a while after each job (a bounded loop with
@@ -118,6 +127,12 @@ then the TVMFFIAny items (data points at them)."""
 MAX_THREADS = 64
 """Upper bound of XUSetNumThreads / XUNITY_NUM_THREADS (one mailbox each)."""
 NUM_THREADS_ENV = "XUNITY_NUM_THREADS"
+TASKS_PER_THREAD = 4
+"""Chunks per thread when a launch does not say (num_tasks <= 0): enough that
+the others can take over from a late participant, few enough that each
+chunk stays a long contiguous run."""
+MAX_TASKS = 1 << 30
+"""Chunks per launch at most: the chunk counter is the low half of the claim word."""
 SPIN_ITERATIONS = 4096
 """`pause` iterations a worker spins after a job before it sleeps (~0.1 ms)."""
 
@@ -786,11 +801,10 @@ class _RuntimeModule:
     def add_pool(self, get_count: ir.Function) -> None:
         # The job: written by the launcher before it bumps the mailboxes,
         # read by the participants after they see the bump.
-        job_type = ir.LiteralStructType([_PTR, _PTR, _I64, _I64, _I64, _I64])
-        job = self.global_var(
-            "xu_job", job_type, align=64
-        )  # fn, closure, lb, n, tasks, P
-        pending = self.global_var("xu_pending", _I32, align=64)  # workers still running
+        job_type = ir.LiteralStructType([_PTR, _PTR, _I64, _I64, _I64])
+        job = self.global_var("xu_job", job_type, align=64)  # fn, closure, lb, n, tasks
+        claim = self.global_var("xu_claim", _I64, align=64)  # epoch << 32 | next chunk
+        finished = self.global_var("xu_finished", _I64, align=64)  # chunks done
         result = self.global_var(
             "xu_result", _I32, align=64
         )  # first non-zero fn result
@@ -808,8 +822,8 @@ class _RuntimeModule:
         def mailbox(b: ir.IRBuilder, worker: ir.Value, index: int) -> ir.Value:
             return b.gep(mailboxes, [_I64(0), worker, _I32(index)])
 
-        run_tasks = self._add_run_tasks(field, result)
-        worker_main = self._add_worker(mailbox, run_tasks, pending)
+        run_tasks = self._add_run_tasks(field, claim, finished, result)
+        worker_main = self._add_worker(mailbox, run_tasks)
         ensure_workers = self._add_ensure_workers(worker_main, started)
 
         fn, b = self.start("XUParallelLaunch")
@@ -831,8 +845,11 @@ class _RuntimeModule:
 
         b.position_at_end(blocks["work"])
         threads = b.sext(b.call(get_count, []), _I64)
-        tasks = b.select(b.icmp_signed(">", num_tasks, _I64(0)), num_tasks, threads)
-        tasks = self.smin(b, tasks, size)
+        default_tasks = b.mul(threads, _I64(TASKS_PER_THREAD))
+        tasks = b.select(
+            b.icmp_signed(">", num_tasks, _I64(0)), num_tasks, default_tasks
+        )
+        tasks = self.smin(b, self.smin(b, tasks, size), _I64(MAX_TASKS))
         participants = self.smin(b, tasks, threads)
         b.cbranch(
             b.icmp_signed("<=", participants, _I64(1)),
@@ -868,14 +885,13 @@ class _RuntimeModule:
         b.branch(blocks["serial"])
 
         b.position_at_end(blocks["publish"])
-        for index, value in enumerate(
-            (task_fn, closure, lb, size, tasks, participants)
-        ):
-            b.store(value, field(b, index))
+        # Late workers may still read the job: its fields are atomics.
+        for index, value in enumerate((task_fn, closure, lb, size, tasks)):
+            b.store_atomic(value, field(b, index), "monotonic", 8)
+        b.store_atomic(_I64(0), finished, "monotonic", 8)
         b.store_atomic(_I32(0), result, "monotonic", 4)
-        b.store_atomic(
-            b.trunc(b.sub(participants, _I64(1)), _I32), pending, "monotonic", 4
-        )
+        epoch = b.add(b.lshr(b.load_atomic(claim, "monotonic", 8), _I64(32)), _I64(1))
+        b.store_atomic(b.shl(epoch, _I64(32)), claim, "release", 8)
         worker = b.alloca(_I64)
         b.store(_I64(1), worker)
         b.branch(blocks["wake"])
@@ -897,16 +913,16 @@ class _RuntimeModule:
         )
 
         b.position_at_end(blocks["wait"])
-        b.call(run_tasks, [_I64(0)])
-        self.wait_until_zero(fn, b, pending)
+        b.call(run_tasks, [])
+        self.wait_until_equal(fn, b, finished, tasks)
         first_error = b.load_atomic(result, "monotonic", 4)
         b.store_atomic(_I32(0), busy, "release", 4)
         b.ret(first_error)
 
-    def wait_until_zero(
-        self, fn: ir.Function, b: ir.IRBuilder, counter: ir.Value
+    def wait_until_equal(
+        self, fn: ir.Function, b: ir.IRBuilder, counter: ir.Value, target: ir.Value
     ) -> None:
-        """Spin with `pause` until *counter == 0 (acquire), then `sched_yield`."""
+        """Spin with `pause` until *counter == target (acquire), then `sched_yield`."""
         spins = b.alloca(_I64)
         b.store(_I64(0), spins)
         check = fn.append_basic_block("wait_check")
@@ -914,8 +930,8 @@ class _RuntimeModule:
         done = fn.append_basic_block("wait_done")
         b.branch(check)
         b.position_at_end(check)
-        remaining = b.load_atomic(counter, "acquire", 4)
-        b.cbranch(b.icmp_signed("==", remaining, _I32(0)), done, again)
+        reached = b.load_atomic(counter, "acquire", 8)
+        b.cbranch(b.icmp_signed("==", reached, target), done, again)
         b.position_at_end(again)
         count = b.load(spins)
         with b.if_else(b.icmp_signed("<", count, _I64(SPIN_ITERATIONS))) as (
@@ -931,24 +947,35 @@ class _RuntimeModule:
         b.position_at_end(done)
 
     def _add_run_tasks(
-        self, field: Callable[[ir.IRBuilder, int], ir.Value], result: ir.Value
+        self,
+        field: Callable[[ir.IRBuilder, int], ir.Value],
+        claim: ir.Value,
+        finished: ir.Value,
+        result: ir.Value,
     ) -> ir.Function:
-        """void xu_run_tasks(i64 first): chunks first, first + P, ... of the job."""
-        fn, b = self.internal("xu_run_tasks", _VOID, [_I64])
+        """void xu_run_tasks(): claim and run chunks of the job until none is left."""
+        fn, b = self.internal("xu_run_tasks", _VOID, [])
         head = fn.append_basic_block("head")
+        try_claim = fn.append_basic_block("try_claim")
         body = fn.append_basic_block("body")
         done = fn.append_basic_block("done")
-        task_fn = b.bitcast(b.load(field(b, 0)), _TASK_FN.as_pointer())
-        closure, lb, size, tasks, step = (b.load(field(b, i)) for i in range(1, 6))
-        base = b.sdiv(size, tasks)
-        rest = b.srem(size, tasks)
-        task = b.alloca(_I64)
-        b.store(fn.args[0], task)
         b.branch(head)
         b.position_at_end(head)
-        t = b.load(task)
-        b.cbranch(b.icmp_signed("<", t, tasks), body, done)
+        # Read the claim word, then the job it belongs to (the launcher stores
+        # the job before the word, with release); the swap below succeeds only
+        # if no chunk was claimed since, so that job is still the current one.
+        word = b.load_atomic(claim, "acquire", 8)
+        job = [b.load_atomic(field(b, i), "monotonic", 8) for i in range(5)]
+        task_fn = b.bitcast(job[0], _TASK_FN.as_pointer())
+        closure, lb, size, tasks = job[1:]
+        t = b.and_(word, _I64(0xFFFFFFFF))
+        b.cbranch(b.icmp_signed("<", t, tasks), try_claim, done)
+        b.position_at_end(try_claim)
+        swap = b.cmpxchg(claim, word, b.add(word, _I64(1)), "acq_rel", "monotonic")
+        b.cbranch(b.extract_value(swap, 1), body, head)
         b.position_at_end(body)
+        base = b.sdiv(size, tasks)
+        rest = b.srem(size, tasks)
         # Chunk t: the first `rest` chunks are one longer.
         begin = b.add(b.add(lb, b.mul(t, base)), self.smin(b, t, rest))
         longer = b.zext(b.icmp_signed("<", t, rest), _I64)
@@ -956,7 +983,7 @@ class _RuntimeModule:
         status = b.call(task_fn, [begin, end, closure])
         with b.if_then(b.icmp_signed("!=", status, _I32(0))):
             b.cmpxchg(result, _I32(0), status, "monotonic", "monotonic")
-        b.store(b.add(t, step), task)
+        b.atomic_rmw("add", finished, _I64(1), "release")
         b.branch(head)
         b.position_at_end(done)
         b.ret_void()
@@ -966,9 +993,8 @@ class _RuntimeModule:
         self,
         mailbox: Callable[[ir.IRBuilder, ir.Value, int], ir.Value],
         run_tasks: ir.Function,
-        pending: ir.Value,
     ) -> ir.Function:
-        """void* xu_worker_main(void* index): wait for a bump, run, count down."""
+        """void* xu_worker_main(void* index): wait for a bump, run chunks, repeat."""
         fn, b = self.internal("xu_worker_main", _PTR, [_PTR])
         names = (
             "idle",
@@ -1031,8 +1057,7 @@ class _RuntimeModule:
         # The generation cannot move again before this worker counts down.
         b.position_at_end(blocks["run"])
         b.store(b.load_atomic(generation, "acquire", 4), seen)
-        b.call(run_tasks, [index])
-        b.atomic_rmw("sub", pending, _I32(1), "release")
+        b.call(run_tasks, [])
         b.branch(blocks["idle"])
         return fn
 
