@@ -12,6 +12,8 @@ one A element and issues one FMA per B vector:
       %acc_r_v' = cpu.vfma (cpu.vbroadcast %a_r), %b_v, %acc_r_v
     }
 
+Before the loop, C's tile is prefetched for writing, so that the update
+after it does not stall on rows last touched a depth block ago.
 A full tile is stored straight to C (plus C's old values when `accumulate`);
 an edge tile is stored to `scratch` and copied element by element, so the
 kernel never touches C outside `rows` x `cols`.  Runs inside
@@ -32,6 +34,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     VectorType,
     f32,
+    i32,
     i64,
 )
 from xdsl.ir import Block, Operation, SSAValue
@@ -101,6 +104,7 @@ class ExpandGemmMicrokernel(RewritePattern):
         outer = _Index(Builder(InsertPoint.before(op)))
         zero_f = outer.emit(arith.ConstantOp(FloatAttr(0.0, f32)))
         zero_v = outer.emit(cpu.VBroadcastOp(zero_f, width))
+        self._prefetch_tile(op, outer, mr, nr)
         accumulators = self._k_loop(op, outer, mr, nr, vector, zero_v)
 
         rows_full = outer.emit(arith.CmpiOp(op.rows, outer.const(mr), "eq"))
@@ -127,6 +131,30 @@ class ExpandGemmMicrokernel(RewritePattern):
             edge.insert(cpu.VStoreOp(value, op.scratch, offset, _F32_BYTES))
         self._copy_corner(op, edge, nr, zero_f)
         rewriter.erase_op(op)
+
+    @staticmethod
+    def _prefetch_tile(
+        op: cpu.GemmMicrokernelOp, outer: _Index, mr: int, nr: int
+    ) -> None:
+        """Ask for C's tile (for writing) before the k loop: the update after it
+        reads and writes C rows that are often out of cache by then (a row panel
+        of C was last touched one depth block ago), and a miss there stalls
+        while one here overlaps the loop.  A row of the tile spans nr / 16 + 1
+        cache lines at most (it need not start on a line)."""
+        width = cpu.GemmMicrokernelOp.VECTOR_WIDTH
+        write, keep = (
+            outer.emit(arith.ConstantOp(IntegerAttr(value, i32))) for value in (1, 3)
+        )
+        data = write
+        for r in range(mr):
+            row = outer.mul(op.ldc, r)
+            for offset in [*range(0, nr, width), nr - 1]:
+                address = outer.element(op.c, outer.add(row, offset))
+                outer.insert(
+                    llvm.CallIntrinsicOp(
+                        "llvm.prefetch.p0", [address, write, keep, data], []
+                    )
+                )
 
     @staticmethod
     def _k_loop(

@@ -5,6 +5,10 @@
 // CHECK-LABEL: func.func @tile_2x32
 // CHECK: %[[ZF:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: %[[ZV:.*]] = cpu.vbroadcast %[[ZF]] : f32 -> vector<16xf32>
+// C's tile is prefetched for writing before the k loop: per row, the line at
+// each vector and the one holding the last element (3 x 2 rows here).
+// CHECK-COUNT-6: llvm.call_intrinsic "llvm.prefetch.p0"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (!llvm.ptr, i32, i32, i32) -> ()
+// CHECK-NOT: llvm.prefetch
 // CHECK: %[[ACC0:[0-9]+]], %{{.*}}, %{{.*}}, %{{.*}} = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A00:.*]] = %[[ZV]], %[[A01:.*]] = %[[ZV]], %[[A10:.*]] = %[[ZV]], %[[A11:.*]] = %[[ZV]])
 // CHECK: %[[B0:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 4
 // CHECK: %[[B1:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 4
