@@ -45,6 +45,8 @@ def _check(exe, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
         (28, 600, 64),
         (3, 40, 2049),
         (45, 300, 700),
+        (73, 40, 97),  # groups of two row panels, the last one partial
+        (136, 20, 33),  # a last group of one panel
     ],
 )
 def test_gemm_symbolic_dims(m: int, k: int, n: int) -> None:

@@ -2,12 +2,13 @@
 
 // An f32 matmul with a symbolic row count takes the packed GEMM: a packed-B
 // buffer sized by the first block, column and depth block loops, B panels
-// packed in parallel, then one parallel task per 8-row panel that packs its
-// rows of A (thread-local; a full panel in one k loop storing all 8 rows,
-// the last partial one row by row, then zeros) and runs one micro-kernel
-// per full 48-column B panel; the narrower last panel (64 = 48 + 16 here)
-// runs the narrowest tile that covers it: one of 16, 32 or 48 columns,
-// chosen by 0/1-trip loops.
+// packed in parallel, then parallel tasks over groups of (up to two) 8-row
+// panels of A: each packs its panels (thread-local, 2 x 256 x 8; a full
+// panel in one k loop storing all 8 rows, a partial one row by row, then
+// zeros) and runs, per full 48-column B panel, the micro-kernel of each
+// packed A panel; the narrower last panel (64 = 48 + 16 here) runs the
+// narrowest tile that covers it: 16, 32 or 48 columns, chosen by 0/1-trip
+// loops.  Then the epilogue over the group's rows (the fusion hook).
 // CHECK-LABEL: func.func private @graph_matmul_0
 // CHECK: %[[PB:.*]] = tir.alloc_buffer(%{{.*}}, %{{.*}}) : memref<?x?x48xf32>
 // CHECK: tir.for %[[JC:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
@@ -18,16 +19,17 @@
 // CHECK: tir.load %in1
 // CHECK-NEXT: tir.store %{{.*}}, %[[PB]]
 // CHECK: tir.block "gemm_pad_b"
-// CHECK: tir.for %[[IR:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
-// CHECK-NEXT: %[[PA:.*]] = tir.alloc_buffer() : memref<256x8xf32>
+// CHECK: tir.for %[[IB:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK-NEXT: %[[PA:.*]] = tir.alloc_buffer() : memref<2x256x8xf32>
 // CHECK-NEXT: %[[TILE:.*]] = tir.alloc_buffer() : memref<384xf32>
 // CHECK: tir.block "gemm_pack_a_full"
 // CHECK-COUNT-8: tir.store %{{.*}}, %[[PA]]
 // CHECK: tir.block "gemm_pack_a"
 // CHECK: tir.block "gemm_pad_a"
-// CHECK: %[[A:.*]] = tir.access_ptr %[[PA]][%{{.*}}, %{{.*}}] : memref<256x8xf32>
-// CHECK-NEXT: %[[T:.*]] = tir.access_ptr %[[TILE]][%{{.*}}] : memref<384xf32>
+// CHECK: %[[T:.*]] = tir.access_ptr %[[TILE]][%{{.*}}] : memref<384xf32>
 // CHECK: tir.for %[[P:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK-NEXT: tir.for %[[G:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK: %[[A:.*]] = tir.access_ptr %[[PA]][%[[G]], %{{.*}}, %{{.*}}] : memref<2x256x8xf32>
 // CHECK: %[[B:.*]] = tir.access_ptr %[[PB]][%[[P]], %{{.*}}, %{{.*}}] : memref<?x?x48xf32>
 // CHECK: %[[C:.*]] = tir.access_ptr %out0[%{{.*}}, %{{.*}}] : memref<?x64xf32>
 // CHECK: cpu.gemm_microkernel %[[A]][%{{.*}}, %{{.*}}], %[[B]][%{{.*}}], %[[C]][%{{.*}}] k %{{.*}} rows %{{.*}} cols %{{.*}} accumulate %[[ACC]] scratch %[[T]] mr = 8 nr = 48 : f32
