@@ -41,7 +41,7 @@ from xunity.transforms.convert_graph_to_cpu import (
 )
 
 LOWER_TO_LLVM = (
-    "graph-legalize,graph-fuse-ops,tir-fuse-kernels,tir-default-schedule,"
+    "graph-prepack-weights,graph-legalize,graph-fuse-ops,tir-fuse-kernels,tir-default-schedule,"
     "convert-tir-to-cpu,convert-graph-to-cpu,convert-to-llvm"
 )
 """The pass pipeline from graph functions to the llvm dialect."""

@@ -49,6 +49,12 @@ def _graph_specialize_shapes() -> type[ModulePass]:
     return GraphSpecializeShapesPass
 
 
+def _graph_prepack_weights() -> type[ModulePass]:
+    from xunity.transforms.graph_prepack_weights import GraphPrepackWeightsPass
+
+    return GraphPrepackWeightsPass
+
+
 def _graph_simplify() -> type[ModulePass]:
     from xunity.transforms.graph_simplify import GraphSimplifyPass
 
@@ -165,6 +171,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-tir-to-cpu": _convert_tir_to_cpu,
     "graph-fuse-ops": _graph_fuse_ops,
     "graph-legalize": _graph_legalize,
+    "graph-prepack-weights": _graph_prepack_weights,
     "graph-simplify": _graph_simplify,
     "graph-specialize-shapes": _graph_specialize_shapes,
     "tir-apply-schedule": _tir_apply_schedule,

@@ -2,7 +2,7 @@
 
 Shapes straddle every blocking boundary: rows around the 8-row register
 tile, depth around the 256-deep block (0 gives zeros, more than one block
-accumulates), columns around the 48-column panel and the 2048-column block.
+accumulates), columns around the 48-column panel and the 2016-column block.
 One compiled module with all dims symbolic covers them all.  References are
 f64; tolerance rtol = atol = 1e-5 relative to the largest |reference| (sums
 of up to 700 products of N(0, 1) values).
@@ -43,7 +43,7 @@ def _check(exe, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
         (9, 257, 49),
         (29, 0, 5),
         (28, 600, 64),
-        (3, 40, 2049),
+        (3, 40, 2017),
         (45, 300, 700),
         (73, 40, 97),  # groups of two row panels, the last one partial
         (136, 20, 33),  # a last group of one panel

@@ -25,6 +25,7 @@ from xunity.runtime.export import (
     export_library,
     find_c_compiler,
 )
+from xunity.transforms.graph_prepack_weights import pack_rhs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "c"
@@ -99,12 +100,13 @@ def test_loaded_library_has_the_same_functions_and_signatures(
 def test_loaded_kernel_runs_with_explicit_outputs(
     mlp: xunity.Executable, loaded: xunity.Executable
 ) -> None:
-    # The first layer is one fused kernel: relu(x @ w1 + b1).
+    # The first layer is one fused kernel: relu(x @ w1 + b1), its bound w1
+    # packed at compile time (graph-prepack-weights).
     layer = next(name for name in loaded.function_names if "relu" in name)
     x = np.linspace(-1, 1, 5 * 16, dtype=np.float32).reshape(5, 16)
     p = _params()
     out = np.empty((5, 32), np.float32)
-    loaded[layer].call_packed(x, p["w1"], p["b1"], out)
+    loaded[layer].call_packed(x, pack_rhs(p["w1"]), p["b1"], out)
     expected = np.maximum(x.astype(np.float64) @ p["w1"] + p["b1"], 0)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 

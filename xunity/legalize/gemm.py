@@ -43,6 +43,7 @@ from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
+from xunity.dialects.graph.linalg import PackedMatmulOp
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -52,8 +53,8 @@ from xunity.legalize.kernel_builder import (
 )
 from xunity.symbolic import SymExpr
 
-MR, NR = 8, 48
-"""Register tile: 8 rows x 3 zmm columns (see cpu.gemm_microkernel)."""
+MR, NR = 8, PackedMatmulOp.PANEL_WIDTH
+"""Register tile: 8 rows x 48 = 3 zmm columns (see cpu.gemm_microkernel)."""
 WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
 """Edge tiles are multiples of one vector wide."""
 KC = 256
@@ -65,10 +66,11 @@ MAX_GROUP = 2
 """... but at most this many.  Sharing each B panel between two A panels
 halves the B traffic from L3 (M = 128: 1.17x -> 1.19x numpy, paired runs);
 larger groups measured slower at M = 1024 (C tiles 4 KiB apart in more rows)."""
-NC = 2048
-"""Column block: A is packed once per (depth block, column block), so one
-block spans the usual widths; each micro-kernel streams its 32 KiB B panel
-from L2/L3 at well under the bandwidth those supply."""
+NC = 42 * NR
+"""Column block (2016): A is packed once per (depth block, column block), so
+one block spans the usual widths; each micro-kernel streams its 48 KiB B
+panel from L2/L3 at well under the bandwidth those supply.  A multiple of NR,
+so that a prepacked rhs's panels line up with every block's."""
 _RUNTIME = SymExpr.of("runtime")
 """Stand-in dim of buffers sized at run time (only the element type and the
 rank of such a Buffer are ever read)."""
@@ -112,7 +114,7 @@ class _Matmul:
         self.batch_shape = list(self.out.shape[:-2])
         self.m = kb.dim(self.lhs.shape[-2])
         self.k = kb.dim(self.lhs.shape[-1])
-        self.n = kb.dim(self.rhs.shape[-1])
+        self.n = kb.dim(self.out.shape[-1])
         self._lhs_batch = dataclasses.replace(self.lhs, shape=self.lhs.shape[:-2])
         self._rhs_batch = dataclasses.replace(self.rhs, shape=self.rhs.shape[:-2])
 
@@ -128,14 +130,28 @@ class _Matmul:
 
 
 def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
+    """graph.matmul: B is packed per (column, depth) block on every call."""
     del op
+    _gemm(kb, prepacked=False)
+
+
+def packed_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
+    """graph.packed_matmul: B's panels are the rhs itself, packed at compile time."""
+    del op
+    _gemm(kb, prepacked=True)
+
+
+def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
     mm = _Matmul(kb)
     e = kb.emitter
-    # Sized for the largest block this call packs: small products stay small.
-    max_panels = _ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
-    max_depth = e.minimum(mm.k, e.index(KC))
-    packed_b_type = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX, NR])
-    packed_b = e.emit(tir.AllocBufferOp(packed_b_type, [max_panels, max_depth]))
+    if prepacked:
+        packed_b = mm.rhs
+    else:  # sized for the largest block this call packs: small products stay small
+        max_panels = _ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
+        max_depth = e.minimum(mm.k, e.index(KC))
+        packed_b_type = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX, NR])
+        allocated = e.emit(tir.AllocBufferOp(packed_b_type, [max_panels, max_depth]))
+        packed_b = Buffer(allocated, (_RUNTIME, _RUNTIME, SymExpr.of(NR)), f32)
     column_blocks = kb.dim(mm.out.shape[-1].ceildiv(NC))
     depth_blocks = e.maximum(kb.dim(mm.lhs.shape[-1].ceildiv(KC)), kb.dim(1))
     row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
@@ -150,12 +166,14 @@ def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     ):
         block = _GemmBlock(
             mm,
-            Buffer(packed_b, (_RUNTIME, _RUNTIME, SymExpr.of(NR)), f32),
+            packed_b,
+            prepacked,
             mm.batch_loops(batch_vars),
             _Loop(jc, column_blocks),
             _Loop(pc, depth_blocks),
         )
-        block.pack_b()
+        if not prepacked:
+            block.pack_b()
         with loop_over(kb, row_blocks, parallel=True) as ib:
             block.row_block(_Loop(ib, row_blocks), group, row_panels)
 
@@ -167,12 +185,14 @@ class _GemmBlock:
         self,
         mm: _Matmul,
         packed_b: Buffer,
+        prepacked: bool,
         batch: list[_Loop],
         jc: _Loop,
         pc: _Loop,
     ):
         self.mm, self.kb = mm, mm.kb
-        self.packed_b, self.batch, self.jc, self.pc = packed_b, batch, jc, pc
+        self.packed_b, self.prepacked = packed_b, prepacked
+        self.batch, self.jc, self.pc = batch, jc, pc
         e = self.kb.emitter
         self.col0 = e.mul(jc.var, e.index(NC))
         self.nc = e.minimum(e.index(NC), e.sub(mm.n, self.col0))
@@ -261,6 +281,17 @@ class _GemmBlock:
         e = kb.emitter
         row0 = e.mul(first, e.index(MR))
         self._epilogue(row0, e.minimum(e.mul(count, e.index(MR)), e.sub(mm.m, row0)))
+
+    def b_panel(self, panel: SSAValue) -> SSAValue:
+        """The address of B panel `panel` of this block: in the per-block
+        buffer, or at (column, depth) offsets in a prepacked rhs."""
+        e, zero = self.kb.emitter, self.kb.zero
+        if not self.prepacked:
+            return e.emit(tir.AccessPtrOp(self.packed_b.value, [panel, zero, zero]))
+        first = e.mul(self.jc.var, e.index(NC // NR))
+        depth = e.mul(self.pc.var, e.index(KC))
+        index = [e.add(first, panel), depth, zero]
+        return e.emit(tir.AccessPtrOp(self.packed_b.value, index))
 
     def _rows(self, panel: SSAValue) -> SSAValue:
         """How many of row panel `panel`'s MR rows exist."""
@@ -372,9 +403,9 @@ class _TileCall:
     def call(self, panel: SSAValue, cols: SSAValue, width: int) -> None:
         """The `width`-column tile over packed B panel `panel` (cols <= width)."""
         block, mm = self.block, self.block.mm
-        e, zero = block.kb.emitter, block.kb.zero
+        e = block.kb.emitter
         col = e.mul(panel, e.index(NR))
-        b_ptr = e.emit(tir.AccessPtrOp(block.packed_b.value, [panel, zero, zero]))
+        b_ptr = block.b_panel(panel)
         batch = [loop.var for loop in block.batch]
         c_index = [*batch, self.row0, e.add(block.col0, col)]
         c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))

@@ -82,4 +82,5 @@ def matmul_rule(op: Operation, kb: KernelBuilder) -> None:
 
 RULES: dict[type[Operation], LegalizeRule] = {
     linalg.MatmulOp: matmul_rule,
+    linalg.PackedMatmulOp: gemm.packed_gemm_rule,
 }

@@ -59,3 +59,24 @@ func.func @gemv(%a: !graph.tensor<[1, k], f32>, %b: !graph.tensor<[k, 4096], f32
   %c = graph.matmul %a, %b : !graph.tensor<[1, k], f32>, !graph.tensor<[k, 4096], f32> -> !graph.tensor<[1, 4096], f32>
   func.return %c : !graph.tensor<[1, 4096], f32>
 }
+
+// -----
+
+// A prepacked rhs: no B packing and no packed-B buffer; each micro-kernel
+// reads its panel of the rhs itself, at (column block * 42 + panel, depth
+// block * 256, 0).
+// CHECK-LABEL: func.func private @graph_packed_matmul_0
+// CHECK-NOT: gemm_pack_b
+// CHECK-NOT: memref<?x?x48xf32>
+// CHECK: tir.for %[[JC:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK: tir.for %[[PC:.*]] = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK: tir.block "gemm_pack_a_full"
+// CHECK: %[[FIRST:.*]] = arith.muli %[[JC]], %{{.*}} : index
+// CHECK: %[[DEPTH:.*]] = arith.muli %[[PC]], %{{.*}} : index
+// CHECK: %[[PANEL:.*]] = arith.addi %[[FIRST]], %{{.*}} : index
+// CHECK: %[[B:.*]] = tir.access_ptr %in1[%[[PANEL]], %[[DEPTH]], %{{.*}}] : memref<3x64x48xf32>
+// CHECK: cpu.gemm_microkernel %{{.*}}, %[[B]][%{{.*}}], {{.*}} mr = 8 nr = 48 : f32
+func.func @packed(%a: !graph.tensor<[n, 64], f32>, %p: !graph.tensor<[3, 64, 48], f32>) -> !graph.tensor<[n, 100], f32> {
+  %c = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  func.return %c : !graph.tensor<[n, 100], f32>
+}

@@ -40,3 +40,14 @@ func.func @matmul_integer(%a: !graph.tensor<[2, 3], i32>, %b: !graph.tensor<[3, 
   %0 = graph.matmul %a, %b : !graph.tensor<[2, 3], i32>, !graph.tensor<[3, 4], i32> -> !graph.tensor<[2, 4], i32>
   func.return
 }
+
+// A matmul by a prepacked rhs: 100 columns in three 48-wide panels; batch
+// dims come from the lhs only.
+// CHECK-LABEL: func.func @packed_matmul
+func.func @packed_matmul(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[2, n, 64], f32>, %p: !graph.tensor<[3, 64, 48], f32>) {
+  // CHECK-NEXT: graph.packed_matmul %{{.*}}, %{{.*}} columns = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  %0 = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  // CHECK-NEXT: graph.packed_matmul {{.*}} -> !graph.tensor<[2, n, 144], f32>
+  %1 = graph.packed_matmul %b, %p columns = 144 : !graph.tensor<[2, n, 64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[2, n, 144], f32>
+  func.return
+}

@@ -45,3 +45,35 @@ func.func @declared_result_disagrees(%a: !graph.tensor<[n, k], f32>, %b: !graph.
   %0 = graph.matmul %a, %b : !graph.tensor<[n, k], f32>, !graph.tensor<[k, m], f32> -> !graph.tensor<[m, n], f32>
   func.return
 }
+
+// -----
+
+func.func @packed_panel_count_differs(%a: !graph.tensor<[n, 64], f32>, %p: !graph.tensor<[2, 64, 48], f32>) {
+  // CHECK: error: graph.packed_matmul: the packed rhs of 100 columns must be [3, k, 48], got [2, 64, 48]
+  %0 = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[2, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  func.return
+}
+
+// -----
+
+func.func @packed_depth_differs(%a: !graph.tensor<[n, 32], f32>, %p: !graph.tensor<[3, 64, 48], f32>) {
+  // CHECK: error: graph.packed_matmul: lhs depth 32 differs from the packed rhs depth 64
+  %0 = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 32], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  func.return
+}
+
+// -----
+
+func.func @packed_not_f32(%a: !graph.tensor<[n, 64], f16>, %p: !graph.tensor<[3, 64, 48], f16>) {
+  // CHECK: error: graph.packed_matmul: operands must be f32
+  %0 = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 64], f16>, !graph.tensor<[3, 64, 48], f16> -> !graph.tensor<[n, 100], f16>
+  func.return
+}
+
+// -----
+
+func.func @packed_lhs_vector(%a: !graph.tensor<[64], f32>, %p: !graph.tensor<[3, 64, 48], f32>) {
+  // CHECK: error: graph.packed_matmul: lhs must have rank >= 2 and the packed rhs rank 3, got ranks 1 and 3
+  %0 = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[100], f32>
+  func.return
+}
