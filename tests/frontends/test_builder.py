@@ -18,6 +18,7 @@ from xdsl.utils.exceptions import VerifyException
 
 import xunity
 from xunity.dialects.graph.creation import WeightOp
+from xunity.dialects.graph.linalg import MatmulOp, PackedMatmulOp
 from xunity.frontends.builder import (
     MLP,
     Attention,
@@ -262,6 +263,43 @@ def test_weights_as_inputs_become_trailing_arguments() -> None:
         rtol=RTOL,
         atol=ATOL,
     )
+
+
+class UpDown(Module):
+    """Two linears; the first one's bias is also used on its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up, self.down = Linear(4, 50), Linear(50, 3)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        hidden = self.up(x)
+        return [self.down(hidden), hidden + self.up.bias]
+
+
+def test_prepacked_weight_inputs_come_packed() -> None:
+    """With `prepack`, a weight only used as a GEMM rhs is a packed argument
+    (and its params entry is packed); a weight used otherwise, or by a
+    matmul of decode shape, keeps its layout."""
+    b = GraphBuilder()
+    module, params = b.build(UpDown()(b.input("x", ["n", 4])), True, prepack=True)
+    assert params["up.weight"].shape == (2, 4, 48)  # 50 columns: two panels
+    assert params["down.weight"].shape == (1, 50, 48)
+    assert params["up.bias"].shape == (50,)  # added, never multiplied
+    assert sum(isinstance(op, PackedMatmulOp) for op in module.walk()) == 2
+    assert not any(isinstance(op, MatmulOp) for op in module.walk())
+    w_up = params["up.weight"].transpose(1, 0, 2).reshape(4, 96)[:, :50]
+    w_down = params["down.weight"][0, :, :3]
+    x = np.random.default_rng(3).standard_normal((9, 4)).astype(np.float32)
+    hidden = x @ w_up + params["up.bias"]
+    y, hidden_plus_bias = xunity.compile(module)["main"](x, *params.values())
+    want = hidden @ w_down + params["down.bias"]
+    np.testing.assert_allclose(y, want, rtol=RTOL, atol=ATOL)
+    want = hidden + params["up.bias"]
+    np.testing.assert_allclose(hidden_plus_bias, want, rtol=RTOL, atol=ATOL)
+    b = GraphBuilder()
+    _, params = b.build(Linear(4, 50)(b.input("x", [1, 4])), True, prepack=True)
+    assert params["weight"].shape == (4, 50)  # one row: GEMV reads it in place
 
 
 def test_load_state_dict_transposes_torch_linear_weights() -> None:

@@ -182,13 +182,15 @@ def build_graph(
 
     The token arrays are i64 `[b, n]`.  Weights are inputs by default: the
     compiled code is then independent of their values and small, so a warm
-    object cache makes loading fast (see `GraphBuilder.build`).
+    object cache makes loading fast (see `GraphBuilder.build`); the matmul
+    weights among them come packed for the GEMM (`prepack`), as the returned
+    params are.
     """
     b = GraphBuilder()
     ids = b.input("input_ids", ["b", "n"], "i64")
     mask = b.input("attention_mask", ["b", "n"], "i64")
     types = b.input("token_type_ids", ["b", "n"], "i64")
-    return b.build(model(ids, mask, types), weights_as_inputs)
+    return b.build(model(ids, mask, types), weights_as_inputs, prepack=True)
 
 
 def model_dir() -> Path:

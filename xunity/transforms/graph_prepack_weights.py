@@ -48,25 +48,27 @@ def pack_rhs(weight: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(depth, panels, width).transpose(1, 0, 2))
 
 
+def benefits_from_packing(op: MatmulOp) -> bool:
+    """Whether `op` runs the packed GEMM on an f32 matrix rhs of some depth
+    (the GEMV rule, for a static row count <= 4, reads the rhs in place)."""
+    lhs, rhs = tensor_type(op.lhs), tensor_type(op.rhs)
+    if lhs.element_type != f32 or rhs.element_type != f32:
+        return False
+    if lhs.rank < 2 or rhs.rank != 2 or rhs.shape[0].provably_equal(0):
+        return False
+    rows = lhs.shape[-2].constant_value()
+    return rows is None or rows > GEMV_MAX_ROWS
+
+
 class PrepackConstantRhs(RewritePattern):
     """graph.matmul %x, (graph.constant [k, n] f32)  ==>  graph.packed_matmul"""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: MatmulOp, rewriter: PatternRewriter) -> None:
         constant = op.rhs.owner
-        if not isinstance(constant, ConstantOp):
-            return
-        lhs, rhs = tensor_type(op.lhs), tensor_type(op.rhs)
-        if lhs.element_type != f32 or rhs.element_type != f32:
-            return
-        if lhs.rank < 2 or rhs.rank != 2:
-            return
-        rows = lhs.shape[-2].constant_value()
-        if rows is not None and rows <= GEMV_MAX_ROWS:
+        if not isinstance(constant, ConstantOp) or not benefits_from_packing(op):
             return
         weight = constant.to_numpy()
-        if weight.shape[0] == 0:
-            return
         packed = rewriter.insert(ConstantOp.from_numpy(pack_rhs(weight)))
         rewriter.replace_op(op, PackedMatmulOp(op.lhs, packed.result, weight.shape[1]))
         if not constant.result.uses:

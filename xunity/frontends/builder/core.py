@@ -32,7 +32,7 @@ from xunity.dialects.graph import reduction as red
 from xunity.dialects.graph.attention import AttentionOp, RotaryOp
 from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
-from xunity.dialects.graph.linalg import MatmulOp
+from xunity.dialects.graph.linalg import MatmulOp, PackedMatmulOp
 from xunity.dialects.graph.manipulation import (
     ConcatOp,
     ExpandDimsOp,
@@ -45,6 +45,7 @@ from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxO
 from xunity.dialects.graph.types import ELEMENT_TYPES, TensorType
 from xunity.runtime.executable import numpy_dtype
 from xunity.symbolic import Dim, SymExpr
+from xunity.transforms.graph_prepack_weights import benefits_from_packing, pack_rhs
 
 if TYPE_CHECKING:
     from xunity.frontends.builder.nn import Parameter
@@ -176,17 +177,26 @@ class GraphBuilder:
 
     # -------------------------------------------------------------- finish
     def build(
-        self, outputs: Tensor | Sequence[Tensor], weights_as_inputs: bool = False
+        self,
+        outputs: Tensor | Sequence[Tensor],
+        weights_as_inputs: bool = False,
+        prepack: bool = False,
     ) -> tuple[ModuleOp, dict[str, np.ndarray]]:
         """The module holding `func.func @<name>` and the weights' data.
 
         By default the weights stay `graph.weight` ops, which
-        `xunity.compile(module, params=params)` turns into constants.  With
-        `weights_as_inputs`, they become trailing function arguments in
-        `params` order instead (call with `*inputs, *params.values()`): the
-        compiled code then does not depend on the weights' values, so large
-        models skip embedding megabytes of constants in the IR and one object
-        in the compile cache serves every checkpoint.  The builder is consumed.
+        `xunity.compile(module, params=params)` turns into constants (and
+        graph-prepack-weights packs for the GEMM).  With `weights_as_inputs`,
+        they become trailing function arguments in `params` order instead
+        (call with `*inputs, *params.values()`): the compiled code then does
+        not depend on the weights' values, so large models skip embedding
+        megabytes of constants in the IR and one object in the compile cache
+        serves every checkpoint.  `prepack` (with `weights_as_inputs`) does
+        for those arguments what graph-prepack-weights does for constants: a
+        weight used only as the rhs of GEMM-sized f32 matmuls is taken packed
+        (`graph.packed_matmul`) and its `params` entry is packed here; other
+        checkpoints' arrays then go through `pack_rhs` too.  The builder is
+        consumed.
         """
         results = [outputs] if isinstance(outputs, Tensor) else list(outputs)
         for result in results:
@@ -200,8 +210,14 @@ class GraphBuilder:
                 raise ValueError(f"weights without values cannot be inputs: {missing}")
             params = {name: params[name] for name in self._weights}
             for name, tensor in self._weights.items():
-                arg = self.block.insert_arg(tensor.value.type, len(self.block.args))
+                packed = prepack and _only_packable_matmuls(tensor.value)
+                if packed:
+                    params[name] = pack_rhs(params[name])
+                arg_type = _array_type(params[name]) if packed else tensor.value.type
+                arg = self.block.insert_arg(arg_type, len(self.block.args))
                 arg.name_hint = _ssa_name(name)
+                if packed:
+                    _use_packed(tensor.value, arg)
                 op = tensor.value.owner
                 assert isinstance(op, Operation)
                 Rewriter.replace_op(op, [], [arg])
@@ -214,6 +230,31 @@ class GraphBuilder:
         module = ModuleOp([function])
         module.verify()
         return module, params
+
+
+def _only_packable_matmuls(weight: SSAValue) -> bool:
+    """`weight` is used, and only as the rhs of matmuls the packed GEMM runs."""
+    uses = list(weight.uses)
+    return bool(uses) and all(
+        isinstance(use.operation, MatmulOp)
+        and use.index == 1
+        and benefits_from_packing(use.operation)
+        for use in uses
+    )
+
+
+def _use_packed(weight: SSAValue, packed: SSAValue) -> None:
+    """Each `graph.matmul %x, weight` becomes `graph.packed_matmul %x, packed`."""
+    for use in list(weight.uses):
+        matmul = use.operation
+        assert isinstance(matmul, MatmulOp)
+        columns = tensor_type(weight).shape[1].constant_value()
+        assert columns is not None, "weights have constant shapes"
+        Rewriter.replace_op(matmul, PackedMatmulOp(matmul.lhs, packed, columns))
+
+
+def _array_type(array: np.ndarray) -> TensorType:
+    return TensorType(list(array.shape), _element_type_of(array.dtype))
 
 
 def _ssa_name(name: str) -> str:
