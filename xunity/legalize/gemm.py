@@ -256,8 +256,7 @@ class _GemmBlock:
             e = kb.emitter
             panel = (e.add(first, g), row_panels)
             rows = self._rows(panel[0])
-            self._pack_full_panel(panel, (g, count), packed_a_buffer, rows)
-            self._pack_edge_panel(panel, (g, count), packed_a_buffer, rows)
+            self._pack_panel(panel, (g, count), packed_a_buffer, rows)
         e = kb.emitter
         tile_ptr = e.emit(tir.AccessPtrOp(tile, [kb.zero]))
         full_panels = e.floordiv(self.nc, e.index(NR))
@@ -307,17 +306,20 @@ class _GemmBlock:
         row0 = e.mul(panel, e.index(MR))
         return _TileCall(self, a_ptr, tile_ptr, row0, self._rows(panel))
 
-    def _pack_full_panel(
+    def _pack_panel(
         self,
         panel: tuple[SSAValue, SSAValue],
         slot: tuple[SSAValue, SSAValue],
         packed_a: Buffer,
         rows: SSAValue,
     ) -> None:
-        """packed_a[slot, k, :] = lhs[row0 : row0 + MR, depth0 + k] when all MR
-        rows exist: one k loop storing all MR rows, which LLVM vectorises as an
-        in-register transpose (MR vector loads from the rows, shuffles, full
-        vector stores) where a per-row loop would scatter."""
+        """packed_a[slot, k, r] = lhs[row0 + r, depth0 + k], zero past M.
+
+        A full panel is one k loop storing all MR rows, which LLVM vectorises
+        as an in-register transpose (MR vector loads from the rows, shuffles,
+        full vector stores) where a per-row loop would scatter; the last
+        panel, when M is not a multiple of MR, copies its rows one by one,
+        then zeros."""
         kb, mm = self.kb, self.mm
         e = kb.emitter
         full = e.compare("eq", rows, e.index(MR))
@@ -333,18 +335,7 @@ class _GemmBlock:
                     row = e.add(row0, e.index(r))
                     value = e.load(mm.lhs, mm.lhs_at(batch, row, column))
                     e.store(value, packed_a, [vslot, vk, e.index(r)])
-
-    def _pack_edge_panel(
-        self,
-        panel: tuple[SSAValue, SSAValue],
-        slot: tuple[SSAValue, SSAValue],
-        packed_a: Buffer,
-        rows: SSAValue,
-    ) -> None:
-        """The last panel when M is not a multiple of MR: its rows, then zeros."""
-        kb, mm = self.kb, self.mm
         e = kb.emitter
-        full = e.compare("eq", rows, e.index(MR))
         edge_rows = e.select(full, kb.zero, rows)
         padding = e.sub(e.index(MR), rows)
         with loop_over(kb, edge_rows) as r, loop_over(kb, self.kc) as k:
