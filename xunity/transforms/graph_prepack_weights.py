@@ -70,9 +70,9 @@ class PrepackConstantRhs(RewritePattern):
             return
         weight = constant.to_numpy()
         packed = rewriter.insert(ConstantOp.from_numpy(pack_rhs(weight)))
-        rewriter.replace_op(op, PackedMatmulOp(op.lhs, packed.result, weight.shape[1]))
+        rewriter.replace(op, PackedMatmulOp(op.lhs, packed.result, weight.shape[1]))
         if not constant.result.uses:
-            rewriter.erase_op(constant)
+            rewriter.erase(constant)
 
 
 @dataclass(frozen=True)
