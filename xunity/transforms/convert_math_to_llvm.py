@@ -289,6 +289,11 @@ class F32Emitter:
     def icmp(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
         return self._emit(arith.CmpiOp(a, b, predicate))
 
+    def lrint(self, a: SSAValue) -> SSAValue:
+        """a rounded to an i32 in the current (default: nearest-even) mode; an
+        unspecified integer, not poison, when it does not fit (NaN)."""
+        return self._emit(llvm.CallIntrinsicOp("llvm.lrint.i32.f32", [a], [i32]))
+
     def ldexp(self, a: SSAValue, exponent: SSAValue) -> SSAValue:
         """a * 2^exponent (i32), rounded once."""
         return self._emit(
@@ -299,6 +304,7 @@ class F32Emitter:
 INF = float("inf")
 NAN = float("nan")
 LOG2E = 1.44269504088896341
+LN2 = 0.693147180559945309
 LN2_HI = 0.693359375  # few mantissa bits: n * LN2_HI is exact for |n| < 2^15
 LN2_LO = -2.12194440e-4
 EXP_POLY = (
@@ -315,8 +321,6 @@ EXP_POLY = (
 def _scale_by_power_of_two(e: F32Emitter, p: SSAValue, n: SSAValue) -> SSAValue:
     """p * 2^n for an integral f32 n in [-151, 128], exact down to the subnormals."""
     ni = e.to_int(n)
-    if e.vector_ldexp:
-        return e.ldexp(p, ni)
     half = e.ashr(ni, e.i(1))
     rest = e.isub(ni, half)
 
@@ -339,19 +343,53 @@ def _clamp_finite(e: F32Emitter, x: SSAValue, lo: float, hi: float) -> SSAValue:
     return x
 
 
+def _ldexp_exp(
+    e: F32Emitter,
+    x: SSAValue,
+    bounds: tuple[float, float],
+    log2_scale: float,
+    reduce: Callable[[SSAValue, SSAValue], SSAValue],
+) -> SSAValue:
+    """2^n e^r, n = rint(x * log2_scale), r = reduce(x, n), scaled by one ldexp.
+
+    The clamps keep NaN (they select on ordered compares), `lrint` gives
+    some integer for it where `fptosi` would give poison, and the NaN then
+    flows through r and the polynomial: no select at the end, and no
+    roundeven next to the conversion (vcvtps2dq rounds to nearest even).
+    """
+    lo, hi = bounds
+    xc = e.select(e.cmp("ogt", x, e.f(hi)), e.f(hi), x)
+    xc = e.select(e.cmp("olt", xc, e.f(lo)), e.f(lo), xc)
+    ni = e.lrint(xc if log2_scale == 1.0 else e.mul(xc, e.f(log2_scale)))
+    r = reduce(xc, e.to_float(ni))
+    return e.ldexp(_exp_of_reduced(e, r), ni)
+
+
+def _exp_reduction(e: F32Emitter) -> Callable[[SSAValue, SSAValue], SSAValue]:
+    """r = x - n ln2 in two parts (Cody-Waite)."""
+    return lambda x, n: e.mul_add(n, e.f(-LN2_LO), e.mul_add(n, e.f(-LN2_HI), x))
+
+
+def _exp2_reduction(e: F32Emitter) -> Callable[[SSAValue, SSAValue], SSAValue]:
+    """r = (x - n) ln2 (x - n is exact)."""
+    return lambda x, n: e.mul(e.sub(x, n), e.f(LN2))
+
+
 def exp_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
+    if e.vector_ldexp:
+        return _ldexp_exp(e, x, (-104.0, 88.8), LOG2E, _exp_reduction(e))
     xc = _clamp_finite(e, x, -104.0, 88.8)
     n = e.roundeven(e.mul(xc, e.f(LOG2E)))
-    r = e.mul_add(n, e.f(-LN2_LO), e.mul_add(n, e.f(-LN2_HI), xc))
-    result = _scale_by_power_of_two(e, _exp_of_reduced(e, r), n)
+    result = _scale_by_power_of_two(e, _exp_of_reduced(e, _exp_reduction(e)(xc, n)), n)
     return e.select(e.is_nan(x), x, result)
 
 
 def exp2_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
+    if e.vector_ldexp:
+        return _ldexp_exp(e, x, (-151.0, 128.5), 1.0, _exp2_reduction(e))
     xc = _clamp_finite(e, x, -151.0, 128.5)
     n = e.roundeven(xc)
-    r = e.mul(e.sub(xc, n), e.f(0.693147180559945309))  # x - n is exact
-    result = _scale_by_power_of_two(e, _exp_of_reduced(e, r), n)
+    result = _scale_by_power_of_two(e, _exp_of_reduced(e, _exp2_reduction(e)(xc, n)), n)
     return e.select(e.is_nan(x), x, result)
 
 
