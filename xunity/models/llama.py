@@ -44,6 +44,7 @@ from xunity.frontends.builder import (
 )
 from xunity.frontends.builder.nn import normal_init
 from xunity.runtime.executable import Executable
+from xunity.transforms.graph_prepack_weights import pack_rhs
 
 if TYPE_CHECKING:
     from xunity.frontends.weights.gguf import GGUFFile
@@ -225,10 +226,12 @@ class Llama(Module):
 
 
 def build_graph(model: Llama) -> tuple[ModuleOp, dict[str, np.ndarray]]:
-    """`main(input_ids: i64 [n], *weights) -> f32 [n, vocab]`, weights as inputs."""
+    """`main(input_ids: i64 [n], *weights) -> f32 [n, vocab]`, weights as
+    inputs; the projection weights come packed for the GEMM (`prepack`, as
+    the returned params are)."""
     b = GraphBuilder()
     ids = b.input("input_ids", ["n"], "i64")
-    return b.build(model(ids), weights_as_inputs=True)
+    return b.build(model(ids), weights_as_inputs=True, prepack=True)
 
 
 # ---------------------------------------------------------------- weights
@@ -366,7 +369,8 @@ def load_gguf_model(path: str | PathLike[str], max_positions: int = 2048) -> Lla
 
 
 class CompiledLlama:
-    """The compiled prefill function and the weights it is called with."""
+    """The compiled prefill function and the weights it is called with
+    (the matmul weights in the GEMM's packed layout, see `build_graph`)."""
 
     def __init__(
         self,
@@ -394,7 +398,11 @@ class CompiledLlama:
         if model.config != self.config:
             raise ValueError(f"config {model.config} differs from {self.config}")
         state = model.state_dict()
-        weights = [state[name] for name in self.weight_names]
+        # Packed weights are the 3-D ones: Llama has no 3-D parameter itself.
+        weights = [
+            pack_rhs(state[name]) if mine.ndim == 3 else state[name]
+            for name, mine in zip(self.weight_names, self.weights, strict=True)
+        ]
         return CompiledLlama(self.executable, self.config, self.weight_names, weights)
 
     def logits(self, input_ids: Sequence[int] | np.ndarray) -> np.ndarray:
