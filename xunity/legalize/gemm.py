@@ -158,7 +158,7 @@ def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
     # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP.
     wanted = _ceildiv(e, row_panels, ROW_TASKS)
     group = e.minimum(e.maximum(wanted, e.index(1)), e.index(MAX_GROUP))
-    row_blocks = _ceildiv(e, row_panels, 1, group)
+    row_blocks = e.emit(arith.CeilDivUIOp(row_panels, group))
     with (
         kb.loops(mm.batch_shape) as batch_vars,
         loop_over(kb, column_blocks) as jc,
@@ -499,8 +499,5 @@ def _gemv_update(
         e.store(total, partial, [vt, vi, vj])
 
 
-def _ceildiv(
-    e: Emitter, value: SSAValue, divisor: int, scale: SSAValue | None = None
-) -> SSAValue:
-    """ceil(value / divisor), or ceil(value / scale) when `scale` is given."""
-    return e.emit(arith.CeilDivUIOp(value, scale or e.index(divisor)))
+def _ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
+    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))

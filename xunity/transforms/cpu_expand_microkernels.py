@@ -142,10 +142,10 @@ class ExpandGemmMicrokernel(RewritePattern):
         while one here overlaps the loop.  A row of the tile spans nr / 16 + 1
         cache lines at most (it need not start on a line)."""
         width = cpu.GemmMicrokernelOp.VECTOR_WIDTH
-        write, keep = (
-            outer.emit(arith.ConstantOp(IntegerAttr(value, i32))) for value in (1, 3)
+        # llvm.prefetch(address, rw = 1: write, locality = 3: keep, 1: data cache)
+        write, keep, data = (
+            outer.emit(arith.ConstantOp(IntegerAttr(value, i32))) for value in (1, 3, 1)
         )
-        data = write
         for r in range(mr):
             row = outer.mul(op.ldc, r)
             for offset in [*range(0, nr, width), nr - 1]:

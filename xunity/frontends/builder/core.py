@@ -245,11 +245,11 @@ def _only_packable_matmuls(weight: SSAValue) -> bool:
 
 def _use_packed(weight: SSAValue, packed: SSAValue) -> None:
     """Each `graph.matmul %x, weight` becomes `graph.packed_matmul %x, packed`."""
+    columns = tensor_type(weight).shape[1].constant_value()
+    assert columns is not None, "weights have constant shapes"
     for use in list(weight.uses):
         matmul = use.operation
         assert isinstance(matmul, MatmulOp)
-        columns = tensor_type(weight).shape[1].constant_value()
-        assert columns is not None, "weights have constant shapes"
         Rewriter.replace_op(matmul, PackedMatmulOp(matmul.lhs, packed, columns))
 
 
