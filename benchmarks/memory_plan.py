@@ -16,7 +16,7 @@ from pathlib import Path
 from xdsl.dialects import func
 
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.transforms.convert_graph_to_cpu import intermediate_buffers
 from xunity.transforms.graph_legalize import GraphLegalizePass
 from xunity.transforms.memory_plan import plan_memory

@@ -29,10 +29,10 @@ from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
-from xunity.diagnostics import parse_module, verify_located
 from xunity.dialects.cpu import PackedFuncOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import TensorType
+from xunity.ir.diagnostics import parse_module, verify_located
 from xunity.registry import PASSES
 from xunity.runtime.executable import Executable, Signature, numpy_dtype
 from xunity.transforms.convert_graph_to_cpu import (

@@ -11,7 +11,7 @@ from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.optimize import assembly, optimize
 from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 
 SAXPY = """
 llvm.func @saxpy(%n: i64, %a: f32, %x: !llvm.ptr, %y: !llvm.ptr) {

@@ -21,7 +21,6 @@ from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import VerifyException
 
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
 from xunity.dialects.cpu import (
     ArgAttr,
     PackedFuncOp,
@@ -38,7 +37,8 @@ from xunity.dialects.cpu import (
     WorkspaceFreeOp,
     YieldOp,
 )
-from xunity.symbolic import SymExpr
+from xunity.ir.diagnostics import parse_module
+from xunity.ir.symbolic import SymExpr
 
 F32 = Float32Type()
 I64 = IntegerType(64)

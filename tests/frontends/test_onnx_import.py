@@ -18,7 +18,6 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.frontends.onnx import (
     ImportedModel,
@@ -26,6 +25,7 @@ from xunity.frontends.onnx import (
     UnsupportedOpsError,
     import_onnx,
 )
+from xunity.ir.diagnostics import parse_module
 
 F32 = TensorProto.FLOAT
 I64 = TensorProto.INT64

@@ -18,7 +18,7 @@ from xdsl.ir import Attribute
 
 from xunity.dialects.graph.attention import AttentionOp
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 Dim = int | str | SymExpr
 ELEMENT: dict[str, Attribute] = {"f32": f32, "f16": f16, "i1": i1}

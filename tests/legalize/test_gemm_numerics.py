@@ -94,7 +94,7 @@ def test_gemm_and_gemv_kernels_are_chosen_by_shape() -> None:
     """The blocks of each strategy name the kernel that ran."""
     from xunity.api import lower_to_llvm  # noqa: F401  (import check only)
     from xunity.context import make_context
-    from xunity.diagnostics import parse_module
+    from xunity.ir.diagnostics import parse_module
     from xunity.registry import PASSES
 
     def block_names(lhs: str) -> set[str]:

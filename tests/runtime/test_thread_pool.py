@@ -35,7 +35,7 @@ from xunity.backends.llvm.runtime import (
     set_num_threads,
 )
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 
 PIPELINES = ["convert-to-llvm", "convert-scf-to-cf,convert-to-llvm"]

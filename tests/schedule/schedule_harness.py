@@ -17,7 +17,7 @@ from xdsl.passes import PassPipeline
 import xunity
 from xunity.api import _xdsl_passes  # pyright: ignore[reportPrivateUsage]
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 from xunity.runtime.executable import Executable
 from xunity.schedule import ScheduleError, Trace

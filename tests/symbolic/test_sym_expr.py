@@ -8,7 +8,7 @@ from xdsl.utils.exceptions import ParseError
 
 from xunity.context import make_context
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 n, m, h = SymExpr.of("n"), SymExpr.of("m"), SymExpr.of("h")
 

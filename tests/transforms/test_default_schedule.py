@@ -27,7 +27,7 @@ from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.optimize import optimize
 from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.runtime.executable import Executable
 
 RNG = np.random.default_rng(5)

@@ -19,8 +19,8 @@ import pytest
 import xunity
 import xunity.api
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
 from xunity.dialects.graph.call import CallTirOp
+from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 
 RNG = np.random.default_rng(3)

@@ -13,8 +13,8 @@ from xdsl.dialects import func
 
 import xunity
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
-from xunity.symbolic import SymExpr
+from xunity.ir.diagnostics import parse_module
+from xunity.ir.symbolic import SymExpr
 from xunity.transforms.convert_graph_to_cpu import intermediate_buffers
 from xunity.transforms.graph_legalize import GraphLegalizePass
 from xunity.transforms.memory_plan import (

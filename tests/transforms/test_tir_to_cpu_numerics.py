@@ -25,7 +25,7 @@ from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 
 PIPELINE = "convert-tir-to-cpu,convert-scf-to-cf,convert-to-llvm"

@@ -37,7 +37,7 @@ from xunity.backends.llvm.optimize import assembly, optimize
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.backends.llvm.target import HostTarget
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
+from xunity.ir.diagnostics import parse_module
 from xunity.transforms.convert_to_llvm import ConvertToLlvmPass
 
 # ------------------------------------------------------------------ harness

@@ -84,7 +84,7 @@ from xdsl.utils.str_enum import StrEnum
 
 from xunity.dialects.graph.types import ELEMENT_TYPES, DimsAttr
 from xunity.dialects.sym_syntax import parse_dims, print_dims
-from xunity.symbolic import Dim, SymExpr
+from xunity.ir.symbolic import Dim, SymExpr
 
 MAX_VECTOR_WIDTH = 64
 """The widest vector the cpu dialect accepts (64 x i8 is one AVX-512 register)."""

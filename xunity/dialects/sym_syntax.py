@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 _DIVISIONS = ("floordiv", "ceildiv", "mod")
 

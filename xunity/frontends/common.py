@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from xunity.ir.symbolic import SymExpr
 from xunity.runtime.executable import Executable
-from xunity.symbolic import SymExpr
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESERVED = frozenset({"floordiv", "ceildiv", "mod"})

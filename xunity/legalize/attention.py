@@ -36,6 +36,7 @@ from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import attention
 from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize import attention_gemm
 from xunity.legalize.conv import and_, to_float
 from xunity.legalize.kernel_builder import (
@@ -47,7 +48,6 @@ from xunity.legalize.kernel_builder import (
     parallel_axis,
 )
 from xunity.legalize.reduction import SHIFT_MAX, SUM
-from xunity.symbolic import SymExpr
 
 
 def attention_rule(op: Operation, kb: KernelBuilder) -> None:

@@ -28,6 +28,7 @@ from xdsl.ir import SSAValue
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph import attention
 from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize.conv import to_float
 from xunity.legalize.kernel_builder import (
     Buffer,
@@ -37,7 +38,6 @@ from xunity.legalize.kernel_builder import (
     loop_over,
 )
 from xunity.legalize.reduction import add_reassociable
-from xunity.symbolic import SymExpr
 
 QK_NR = 48
 """Score tile width (3 zmm)."""

@@ -24,6 +24,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from xunity.dialects.graph import conv
 from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -33,7 +34,6 @@ from xunity.legalize.kernel_builder import (
     compute_type,
 )
 from xunity.legalize.reduction import bounds
-from xunity.symbolic import SymExpr
 
 Init = Callable[[Emitter, list[SSAValue]], SSAValue]
 Update = Callable[[Emitter, list[SSAValue], list[SSAValue], SSAValue], SSAValue]

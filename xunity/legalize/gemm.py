@@ -44,6 +44,7 @@ from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph.linalg import PackedMatmulOp
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -51,7 +52,6 @@ from xunity.legalize.kernel_builder import (
     block_over,
     loop_over,
 )
-from xunity.symbolic import SymExpr
 
 MR, NR = 8, PackedMatmulOp.PANEL_WIDTH
 """Register tile: 8 rows x 48 = 3 zmm columns (see cpu.gemm_microkernel)."""

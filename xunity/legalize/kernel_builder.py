@@ -45,8 +45,8 @@ from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import tir
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
-from xunity.symbolic import SymExpr, product
-from xunity.transforms.sym_values import SymValues
+from xunity.ir.sym_values import SymValues
+from xunity.ir.symbolic import SymExpr, product
 
 _HALF_TYPES = (Float16Type, BFloat16Type)
 

@@ -32,6 +32,7 @@ from xunity.dialects.graph.inference import (
     normalize_axis,
     provably_nonnegative,
 )
+from xunity.ir.symbolic import SymExpr, product
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -40,7 +41,6 @@ from xunity.legalize.kernel_builder import (
     compute_type,
     run_once_if,
 )
-from xunity.symbolic import SymExpr, product
 
 IndexMap = Callable[[Emitter, list[SSAValue]], list[SSAValue]]
 """Output indices -> the input indices of the element copied there."""

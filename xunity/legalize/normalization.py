@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import normalization as norm
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -37,7 +38,6 @@ from xunity.legalize.reduction import (
     add_reassociable,
     mean_of,
 )
-from xunity.symbolic import SymExpr
 
 
 def _row_loops(kb: KernelBuilder, axes: ReducedAxes):

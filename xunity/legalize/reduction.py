@@ -26,6 +26,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xunity.dialects.graph import reduction as red
 from xunity.dialects.graph.inference import normalize_axes, reduce_shape
 from xunity.dialects.graph.types import BOOL_TYPE
+from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import (
     Buffer,
     Emitter,
@@ -36,7 +37,6 @@ from xunity.legalize.kernel_builder import (
     is_float_type,
     reduce_into,
 )
-from xunity.symbolic import SymExpr
 
 
 @dataclass(frozen=True)

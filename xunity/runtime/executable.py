@@ -23,6 +23,7 @@ from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, Intege
 from xdsl.ir import Attribute
 
 from xunity.dialects.graph.types import TensorType
+from xunity.ir.abi import DESTINATION_SUFFIX
 from xunity.runtime.dlpack import (
     ArgumentSlots,
     ObjectCall,
@@ -30,9 +31,6 @@ from xunity.runtime.dlpack import (
     PackedCFunc,
     result_to_numpy,
 )
-
-DESTINATION_SUFFIX = "_out"
-"""`__tvm_ffi_<name>_out`: a graph function's destination-passing entry."""
 
 if TYPE_CHECKING:
     from xunity.runtime.profiling import Profile, ProfileCounters

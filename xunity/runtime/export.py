@@ -38,7 +38,8 @@ from xunity.backends.llvm.packed import dlpack_dtype
 from xunity.backends.llvm.runtime import standalone_runtime_ir
 from xunity.context import make_context
 from xunity.dialects.graph.types import TensorType
-from xunity.runtime.executable import DESTINATION_SUFFIX, Executable, Signature
+from xunity.ir.abi import DESTINATION_SUFFIX
+from xunity.runtime.executable import Executable, Signature
 
 METADATA_SYMBOL = "__xunity_metadata"
 METADATA_ACCESSOR = "XUModuleMetadata"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
+from xunity.ir.abi import PROFILE_COUNTERS_ACCESSOR, PROFILE_NAMES_ACCESSOR
 from xunity.runtime.executable import SymbolTable
-from xunity.transforms.cpu_profile_kernels import COUNTERS_ACCESSOR, NAMES_ACCESSOR
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,10 @@ class ProfileCounters:
 
     def __init__(self, symbols: SymbolTable):
         lookup = symbols.address
-        counters = ctypes.CFUNCTYPE(ctypes.c_void_p)(lookup(COUNTERS_ACCESSOR))()
-        names = ctypes.CFUNCTYPE(ctypes.c_char_p)(lookup(NAMES_ACCESSOR))()
+        counters = ctypes.CFUNCTYPE(ctypes.c_void_p)(
+            lookup(PROFILE_COUNTERS_ACCESSOR)
+        )()
+        names = ctypes.CFUNCTYPE(ctypes.c_char_p)(lookup(PROFILE_NAMES_ACCESSOR))()
         self.kernels = [n for n in (names or b"").decode().split("\n") if n]
         slots = 2 * max(len(self.kernels), 1)
         self._counts = (ctypes.c_int64 * slots).from_address(counters)

@@ -30,8 +30,8 @@ from xdsl.rewriter import InsertPoint
 
 from xunity.dialects import tir
 from xunity.dialects.graph.types import DimsAttr
-from xunity.symbolic import DivAtom, SymExpr, Var
-from xunity.transforms.sym_values import SymValues
+from xunity.ir.sym_values import SymValues
+from xunity.ir.symbolic import DivAtom, SymExpr, Var
 
 _BINARY = {
     arith.AddiOp: lambda a, b: a + b,

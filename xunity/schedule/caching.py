@@ -24,6 +24,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import tir
+from xunity.ir.symbolic import SymExpr
 from xunity.schedule.analysis import (
     IndexAnalysis,
     accesses,
@@ -36,7 +37,6 @@ from xunity.schedule.analysis import (
 from xunity.schedule.building import insert_nest
 from xunity.schedule.errors import fail
 from xunity.schedule.trace import BlockRef
-from xunity.symbolic import SymExpr
 
 if TYPE_CHECKING:
     from xunity.schedule.schedule import Schedule

@@ -31,6 +31,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import tir
+from xunity.ir.symbolic import SymExpr
 from xunity.schedule.analysis import (
     IndexAnalysis,
     Interval,
@@ -51,7 +52,6 @@ from xunity.schedule.analysis import (
 from xunity.schedule.building import insert, insert_guard, insert_nest
 from xunity.schedule.errors import fail
 from xunity.schedule.trace import BlockRef
-from xunity.symbolic import SymExpr
 
 if TYPE_CHECKING:
     from xunity.schedule.schedule import Schedule

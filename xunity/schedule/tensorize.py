@@ -42,6 +42,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xunity.dialects import cpu, tir
+from xunity.ir.symbolic import SymExpr
 from xunity.schedule.analysis import (
     IndexAnalysis,
     ancestors,
@@ -50,7 +51,6 @@ from xunity.schedule.analysis import (
 )
 from xunity.schedule.building import insert
 from xunity.schedule.errors import fail
-from xunity.symbolic import SymExpr
 
 if TYPE_CHECKING:
     from xunity.schedule.schedule import Schedule

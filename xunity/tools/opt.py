@@ -18,7 +18,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from xunity.diagnostics import LocatingParser, verify_located
+from xunity.ir.diagnostics import LocatingParser, verify_located
 from xunity.registry import DIALECTS, PASSES
 
 

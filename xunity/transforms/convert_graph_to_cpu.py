@@ -50,13 +50,12 @@ from xunity.dialects.cpu import ArgAttr, PackedFuncOp, RuntimeCallOp
 from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType
-from xunity.symbolic import SymExpr, product
+from xunity.ir.abi import DESTINATION_SUFFIX
+from xunity.ir.sym_values import SymValues
+from xunity.ir.symbolic import SymExpr, product
 from xunity.transforms.memory_plan import Buffer, plan_memory
-from xunity.transforms.sym_values import SymValues
 
 ALIGN_BYTES = 64
-DESTINATION_SUFFIX = "_out"
-"""`<name>_out`: the destination-passing entry of graph function `<name>`."""
 
 
 def element_bytes(element_type: Attribute) -> int:

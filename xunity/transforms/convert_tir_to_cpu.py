@@ -76,9 +76,9 @@ from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph.types import DimsAttr
-from xunity.symbolic import SymExpr
+from xunity.ir.sym_values import SymValues
+from xunity.ir.symbolic import SymExpr
 from xunity.transforms.promote_accumulators import promote_accumulators
-from xunity.transforms.sym_values import SymValues
 
 PASS_NAME = "convert-tir-to-cpu"
 

@@ -32,10 +32,10 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 
+from xunity.ir.abi import PROFILE_COUNTERS_ACCESSOR, PROFILE_NAMES_ACCESSOR
+
 COUNTERS = "__xunity_profile_counts"
 NAMES = "__xunity_profile_kernel_names"
-COUNTERS_ACCESSOR = "__xunity_profile_counters"
-NAMES_ACCESSOR = "__xunity_profile_names"
 CLOCK_MONOTONIC = 1
 
 
@@ -144,8 +144,8 @@ class CpuProfileKernelsPass(ModulePass):
                     Region(),
                     visibility="private",
                 ),
-                _accessor(COUNTERS_ACCESSOR, COUNTERS),
-                _accessor(NAMES_ACCESSOR, NAMES),
+                _accessor(PROFILE_COUNTERS_ACCESSOR, COUNTERS),
+                _accessor(PROFILE_NAMES_ACCESSOR, NAMES),
             ]
         )
         for function in list(op.ops):

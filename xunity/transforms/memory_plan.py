@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from xunity.symbolic import DivAtom, SymExpr, Var
+from xunity.ir.symbolic import DivAtom, SymExpr, Var
 
 ALIGN_BYTES = 64
 

@@ -11,7 +11,6 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from xunity.context import make_context
-from xunity.diagnostics import parse_module
 from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.conv import AvgPool2dOp, Conv2dOp, MaxPool2dOp
 from xunity.dialects.graph.creation import (
@@ -23,7 +22,8 @@ from xunity.dialects.graph.creation import (
     WeightOp,
 )
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import SymExpr
+from xunity.ir.diagnostics import parse_module
+from xunity.ir.symbolic import SymExpr
 
 
 def values(*types: Attribute) -> tuple[BlockArgument, ...]:

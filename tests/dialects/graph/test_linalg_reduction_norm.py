@@ -12,7 +12,7 @@ from xunity.dialects.graph.linalg import MatmulOp
 from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxOp
 from xunity.dialects.graph.reduction import ArgmaxOp, MaxOp, MeanOp, MinOp, SumOp
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import Dim, SymExpr
+from xunity.ir.symbolic import Dim, SymExpr
 
 f32 = Float32Type()
 f16 = Float16Type()

@@ -20,7 +20,7 @@ from xunity.dialects.graph.manipulation import (
     TakeOp,
 )
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import Dim, SymExpr
+from xunity.ir.symbolic import Dim, SymExpr
 
 F32 = Float32Type()
 n, m = SymExpr.of("n"), SymExpr.of("m")

@@ -57,7 +57,7 @@ from xunity.backends.llvm.runtime import (
     declare_runtime,
     libc,
 )
-from xunity.symbolic import SymExpr, Var
+from xunity.ir.symbolic import SymExpr, Var
 
 _I8, _I16, _I32, _I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
 _PTR = _I8.as_pointer()

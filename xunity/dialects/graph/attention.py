@@ -31,7 +31,7 @@ from xdsl.traits import Pure
 from xunity.dialects.graph.base import GraphOp, infer_or_raise, tensor_type
 from xunity.dialects.graph.inference import Shape, ShapeError, require_equal_dims
 from xunity.dialects.graph.types import BOOL_TYPE, TensorType, is_float
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 
 def _require_rank4(name: str, value: TensorType, layout: str) -> None:

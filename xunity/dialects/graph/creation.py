@@ -51,7 +51,7 @@ from xdsl.utils.exceptions import VerifyException
 from xunity.dialects.graph.base import GraphOp, infer_or_raise, tensor_type
 from xunity.dialects.graph.inference import ShapeError, arange_length
 from xunity.dialects.graph.types import TensorType, is_float
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 ConstantElement = Float32Type | Float16Type | IntegerType
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xunity.symbolic import SymExpr, product
+from xunity.ir.symbolic import SymExpr, product
 
 Shape = tuple[SymExpr, ...]
 
@@ -159,7 +159,7 @@ def provably_nonnegative(expr: SymExpr) -> bool:
     Shape variables bind tensor dims, so they are non-negative; a floordiv or
     ceildiv of a non-negative numerator is too, and `mod` always is.
     """
-    from xunity.symbolic import DivAtom  # local: this section is appended-only
+    from xunity.ir.symbolic import DivAtom  # local: this section is appended-only
 
     for mono, coeff in expr.terms:
         if coeff < 0:

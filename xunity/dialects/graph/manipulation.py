@@ -48,7 +48,7 @@ from xunity.dialects.graph.inference import (
     take_shape,
 )
 from xunity.dialects.graph.types import DimsAttr, TensorType
-from xunity.symbolic import Dim, SymExpr, dims_of
+from xunity.ir.symbolic import Dim, SymExpr, dims_of
 
 INDEX_TYPES: tuple[Attribute, ...] = (IntegerType(64), IntegerType(32))
 """Element types `graph.take` accepts for its indices."""

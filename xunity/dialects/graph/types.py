@@ -24,7 +24,7 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from xunity.dialects.sym_syntax import parse_dims, print_dims
-from xunity.symbolic import Dim, SymExpr, dims_of, product
+from xunity.ir.symbolic import Dim, SymExpr, dims_of, product
 
 ELEMENT_TYPES: tuple[Attribute, ...] = (
     Float32Type(),

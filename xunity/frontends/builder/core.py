@@ -43,8 +43,8 @@ from xunity.dialects.graph.manipulation import (
 )
 from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxOp
 from xunity.dialects.graph.types import ELEMENT_TYPES, TensorType
+from xunity.ir.symbolic import Dim, SymExpr
 from xunity.runtime.executable import numpy_dtype
-from xunity.symbolic import Dim, SymExpr
 from xunity.transforms.graph_prepack_weights import benefits_from_packing, pack_rhs
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ from xdsl.ir import Operation, SSAValue
 from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.creation import ConstantOp
 from xunity.dialects.graph.types import TensorType
+from xunity.ir.symbolic import SymExpr
 from xunity.runtime.executable import numpy_dtype
-from xunity.symbolic import SymExpr
 
 if TYPE_CHECKING:
     from xunity.frontends.onnx.importer import GraphImporter

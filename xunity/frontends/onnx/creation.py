@@ -17,7 +17,7 @@ from xunity.dialects.graph.types import TensorType
 from xunity.frontends.onnx.converter import Known, NodeContext, Output, converter
 from xunity.frontends.onnx.folding import normalize
 from xunity.frontends.onnx.types import element_type_of_numpy
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 
 @converter("Constant")

@@ -16,7 +16,7 @@ import onnx
 from onnx.reference import ReferenceEvaluator
 
 from xunity.frontends.onnx.converter import Known, NodeContext
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 NOT_FOLDABLE = frozenset(
     {

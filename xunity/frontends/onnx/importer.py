@@ -55,7 +55,7 @@ from xunity.frontends.onnx.converter import (
 )
 from xunity.frontends.onnx.folding import can_fold, fold, is_symbolic
 from xunity.frontends.onnx.types import element_type_of, element_type_of_numpy
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 _Op = TypeVar("_Op", bound=Operation)
 

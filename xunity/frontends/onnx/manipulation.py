@@ -21,7 +21,7 @@ from xunity.dialects.graph.creation import FullOp, TrilOp, TriuOp
 from xunity.dialects.graph.inference import broadcast_shapes, normalize_axis
 from xunity.dialects.graph.types import TensorType
 from xunity.frontends.onnx.converter import NodeContext, Output, converter
-from xunity.symbolic import SymExpr, product
+from xunity.ir.symbolic import SymExpr, product
 
 _LARGE = 2**31 - 1
 """Slice bounds at least this large mean "to the end" (exporters write INT_MAX)."""

@@ -23,7 +23,7 @@ from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.creation import FullOp
 from xunity.dialects.graph.inference import normalize_axis
 from xunity.frontends.onnx.converter import NodeContext, Output, converter
-from xunity.symbolic import SymExpr, product
+from xunity.ir.symbolic import SymExpr, product
 
 
 # ------------------------------------------------------------------ windows

@@ -34,7 +34,7 @@ from xunity.dialects.graph import elementwise as ew
 from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.creation import ConstantOp
 from xunity.dialects.graph.types import TensorType
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 if TYPE_CHECKING:
     from xunity.frontends.torch.importer import ProgramImporter

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from xunity.dialects.graph.creation import ArangeOp, FullOp, TrilOp, TriuOp
 from xunity.frontends.torch.converter import NodeContext, Output, converter
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 FILLS: dict[str, float | None] = {
     "aten.full.default": None,

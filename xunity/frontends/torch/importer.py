@@ -63,7 +63,7 @@ from xunity.frontends.torch.converter import (
     element_type_of,
     node_label,
 )
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 _Op = TypeVar("_Op", bound=Operation)
 

@@ -20,7 +20,7 @@ from xunity.dialects.graph import manipulation as m
 from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.inference import normalize_axis
 from xunity.frontends.torch.converter import NodeContext, Output, converter
-from xunity.symbolic import SymExpr
+from xunity.ir.symbolic import SymExpr
 
 _LARGE = 2**62
 """Slice ends at least this large mean "to the end" (torch writes sys.maxsize)."""

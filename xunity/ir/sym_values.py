@@ -16,7 +16,7 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType
 from xdsl.ir import Operation, SSAValue
 
-from xunity.symbolic import DivAtom, Monomial, SymExpr, Var
+from xunity.ir.symbolic import DivAtom, Monomial, SymExpr, Var
 
 _DIVISIONS: dict[str, Callable[[SSAValue, SSAValue], Operation]] = {
     "floordiv": arith.FloorDivSIOp,
