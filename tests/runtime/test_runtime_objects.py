@@ -12,16 +12,18 @@ import numpy as np
 import pytest
 
 from xunity.backends.llvm.runtime import (
+    WORKSPACE_BYTES,
+    _process_runtime,  # pyright: ignore[reportPrivateUsage]
+)
+from xunity.ir.abi import (
     ARRAY_DATA,
     ARRAY_ITEMS,
     ARRAY_SIZE,
     COMBINED_REF_ONE,
     OBJECT_PREFIX_BYTES,
     TENSOR_DLTENSOR,
-    TYPE_ARRAY,
-    TYPE_TENSOR,
-    WORKSPACE_BYTES,
-    _process_runtime,  # pyright: ignore[reportPrivateUsage]
+    TVM_FFI_ARRAY,
+    TVM_FFI_TENSOR,
 )
 from xunity.runtime.dlpack import tensor_to_numpy
 
@@ -64,7 +66,7 @@ def test_tensor_layout_is_tvm_ffi_s(shape: tuple[int, ...], dtype: int) -> None:
     prefix = _words(obj - OBJECT_PREFIX_BYTES, 2)
     assert prefix == (0, 0)  # the allocation header tvm-ffi may look at
     count, type_word = _words(obj, 2)
-    assert count == COMBINED_REF_ONE and type_word & 0xFFFFFFFF == TYPE_TENSOR
+    assert count == COMBINED_REF_ONE and type_word & 0xFFFFFFFF == TVM_FFI_TENSOR
     data, device, ndim_dtype, shape_ptr, strides_ptr, offset = _words(
         obj + TENSOR_DLTENSOR, 6
     )
@@ -118,15 +120,15 @@ def test_array_holds_and_releases_its_items() -> None:
     array = create_array(2, ctypes.addressof((ctypes.c_void_p * 2)(*items)))
     assert array is not None
     count, type_word = _words(array, 2)
-    assert count == COMBINED_REF_ONE and type_word & 0xFFFFFFFF == TYPE_ARRAY
+    assert count == COMBINED_REF_ONE and type_word & 0xFFFFFFFF == TVM_FFI_ARRAY
     data, size, capacity, data_deleter = _words(array + ARRAY_DATA, 4)
     assert (data, size, capacity, data_deleter) == (array + ARRAY_ITEMS, 2, 2, 0)
     assert ARRAY_SIZE == ARRAY_DATA + 8
     slots = _words(array + ARRAY_ITEMS, 4)
     assert [slots[0] & 0xFFFFFFFF, slots[1], slots[2] & 0xFFFFFFFF, slots[3]] == [
-        TYPE_TENSOR,
+        TVM_FFI_TENSOR,
         items[0],
-        TYPE_TENSOR,
+        TVM_FFI_TENSOR,
         items[1],
     ]
     decref(array)

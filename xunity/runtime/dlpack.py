@@ -8,7 +8,7 @@ capsules are kept until the call returns; their destructors then release the
 exports (nothing was consumed).
 
 A returned tensor is the runtime's `kTVMFFITensor` object, which embeds a
-`DLManagedTensorVersioned` owning one reference (runtime.TENSOR_DLPACK):
+`DLManagedTensorVersioned` owning one reference (abi.TENSOR_DLPACK):
 `tensor_to_numpy` hands it to `np.from_dlpack`, so the array owns the
 runtime's memory and frees it (through the tensor's deleter) when it dies.
 """
@@ -22,21 +22,19 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from xunity.backends.llvm.runtime import (
+from xunity.ir.abi import (
     ANY_BYTES,
     ARRAY_ITEMS,
     ARRAY_SIZE,
     DL_CPU,
+    MANAGED_DLTENSOR,
     TENSOR_DLPACK,
-    TYPE_ARRAY,
-    TYPE_TENSOR,
+    TVM_FFI_ARRAY,
+    TVM_FFI_DLTENSOR_PTR,
+    TVM_FFI_INT,
+    TVM_FFI_NONE,
+    TVM_FFI_TENSOR,
 )
-
-TVM_FFI_NONE = 0
-TVM_FFI_INT = 1
-TVM_FFI_DLTENSOR_PTR = 7
-VERSIONED_DLTENSOR = 32
-"""Offset of dl_tensor in DLManagedTensorVersioned (version, ctx, deleter, flags)."""
 
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _capsule_pointer.restype = ctypes.c_void_p
@@ -100,7 +98,7 @@ def borrow_dltensor(value: object, keep: list[object]) -> int | None:
             return None
         keep.append(capsule)
         try:
-            return _capsule_pointer(capsule, b"dltensor_versioned") + VERSIONED_DLTENSOR
+            return _capsule_pointer(capsule, b"dltensor_versioned") + MANAGED_DLTENSOR
         except ValueError:
             return _capsule_pointer(capsule, b"dltensor")
     keep.append(capsule)
@@ -201,9 +199,9 @@ def result_to_numpy(
     type_index: int, value: int, incref: ObjectCall, decref: ObjectCall
 ) -> np.ndarray | tuple[np.ndarray, ...] | None:
     """The arrays of a packed call's result, which this takes over."""
-    if type_index == TYPE_TENSOR:
+    if type_index == TVM_FFI_TENSOR:
         return tensor_to_numpy(value)
-    if type_index != TYPE_ARRAY:
+    if type_index != TVM_FFI_ARRAY:
         return None
     (size,) = struct.unpack("<q", ctypes.string_at(value + ARRAY_SIZE, 8))
     raw = ctypes.string_at(value + ARRAY_ITEMS, size * ANY_BYTES)

@@ -40,9 +40,16 @@ from llvmlite import ir
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
 from xdsl.ir import Attribute
 
-from xunity.backends.llvm.runtime import (
+from xunity.backends.llvm.runtime import declare_runtime, libc
+from xunity.ir.abi import (
     ANY_BYTES,
+    ANY_TYPE_INDEX,
+    ANY_VALUE,
+    DL_BFLOAT,
+    DL_BOOL,
     DL_CPU,
+    DL_FLOAT,
+    DL_INT,
     DLTENSOR_BYTE_OFFSET,
     DLTENSOR_DATA,
     DLTENSOR_DEVICE,
@@ -51,38 +58,35 @@ from xunity.backends.llvm.runtime import (
     DLTENSOR_SHAPE,
     DLTENSOR_STRIDES,
     ERROR_BUFFER_SIZE,
+    PACKED_FAILED,
     TENSOR_DLTENSOR,
-    TYPE_ARRAY,
-    TYPE_TENSOR,
-    declare_runtime,
-    libc,
+    TVM_FFI_ARRAY,
+    TVM_FFI_DLTENSOR_PTR,
+    TVM_FFI_SET_RAISED,
+    TVM_FFI_TENSOR,
+    dlpack_dtype_word,
+    packed_symbol,
 )
 from xunity.ir.symbolic import SymExpr, Var
 
 _I8, _I16, _I32, _I64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
 _PTR = _I8.as_pointer()
 
-TVM_FFI_DLTENSOR_PTR = 7
-TVM_FFI_SET_RAISED = "TVMFFIErrorSetRaisedFromCStr"
-TVM_FFI_TENSOR = TYPE_TENSOR
-TVM_FFI_OBJECT_HEADER_BYTES = TENSOR_DLTENSOR
-"""Names the arguments a packed function allocates and returns (see above)."""
-
 
 def dlpack_dtype(element_type: Attribute) -> tuple[int, int, str]:
     """(DLPack type code, bits, name) of a graph element type."""
     if isinstance(element_type, Float32Type):
-        return 2, 32, "float32"
+        return DL_FLOAT, 32, "float32"
     if isinstance(element_type, Float16Type):
-        return 2, 16, "float16"
+        return DL_FLOAT, 16, "float16"
     if isinstance(element_type, BFloat16Type):
-        return 4, 16, "bfloat16"
+        return DL_BFLOAT, 16, "bfloat16"
     if isinstance(element_type, IntegerType):
         width = element_type.width.data
         if width == 1:
-            return 6, 8, "bool"
+            return DL_BOOL, 8, "bool"
         if width in (8, 32, 64) and element_type.signedness.data.name == "SIGNLESS":
-            return 0, width, f"int{width}"
+            return DL_INT, width, f"int{width}"
     raise ValueError(f"no DLPack dtype for element type {element_type}")
 
 
@@ -151,7 +155,7 @@ class _WrapperBuilder:
         self.sig = signature
         self.callee = callee
         fn_type = ir.FunctionType(_I32, [_PTR, _PTR, _I32, _PTR])
-        self.fn = ir.Function(module, fn_type, name=f"__tvm_ffi_{signature.name}")
+        self.fn = ir.Function(module, fn_type, name=packed_symbol(signature.name))
         self.fn.args[0].name = "self"
         self.fn.args[1].name = "args"
         self.fn.args[2].name = "num_args"
@@ -195,7 +199,7 @@ class _WrapperBuilder:
             [buffer, _I64(ERROR_BUFFER_SIZE), self._cstring(fmt), *values],
         )
         self._raise_in_tvm_ffi(buffer)
-        self.b.ret(_I32(-1))
+        self.b.ret(_I32(PACKED_FAILED))
         self.b.position_at_end(ok)
 
     def _raise_in_tvm_ffi(self, message: ir.Value) -> None:
@@ -271,7 +275,7 @@ class _WrapperBuilder:
         for index, arg in enumerate(sig.results):
             objects.append(self._new_result(index, arg, values, list(objects)))
         for obj in objects:
-            tensor = b.gep(obj, [_I64(TVM_FFI_OBJECT_HEADER_BYTES)])
+            tensor = b.gep(obj, [_I64(TENSOR_DLTENSOR)])
             data.append(self._field(tensor, DLTENSOR_DATA, _PTR))
         returned = self._package(objects) if objects else None
         b.call(self.callee, [values[v] for v in sig.shape_vars] + data)
@@ -295,7 +299,7 @@ class _WrapperBuilder:
         for axis, dim in enumerate(dims):
             b.store(dim, b.gep(shape, [_I64(axis)]))
         code, bits, dtype_name = dlpack_dtype(arg.element_type)
-        dtype = _I32(code | (bits << 8) | (1 << 16))
+        dtype = _I32(dlpack_dtype_word(code, bits))
         create = declare_runtime(self.module, "XUTensorCreate")
         obj = b.call(create, [_I32(rank), shape, dtype])
         text, bound = self._shape_message(arg, values)
@@ -329,22 +333,23 @@ class _WrapperBuilder:
             [],
             cleanup=lambda: self._release(objects),
         )
-        return TYPE_ARRAY, array
+        return TVM_FFI_ARRAY, array
 
     def _store_result(self, type_index: int, value: ir.Value) -> None:
         """*result = value, as an FFI object of `type_index`."""
         b = self.b
         result = self.fn.args[3]
         b.store(_I32(type_index), b.bitcast(result, _I32.as_pointer()))
-        b.store(_I32(0), b.bitcast(b.gep(result, [_I64(4)]), _I32.as_pointer()))
-        b.store(value, b.bitcast(b.gep(result, [_I64(8)]), _PTR.as_pointer()))
+        padding = b.gep(result, [_I64(ANY_TYPE_INDEX + 4)])
+        b.store(_I32(0), b.bitcast(padding, _I32.as_pointer()))
+        b.store(value, b.bitcast(b.gep(result, [_I64(ANY_VALUE)]), _PTR.as_pointer()))
 
     def _tensor(self, index: int) -> ir.Value:
         """Validate argument `index` up to its dtype; returns its DLTensor*."""
         b, arg = self.b, self.sig.inputs[index]
         prefix = self._prefix(index)
         any_base = b.gep(self.fn.args[1], [_I64(index * ANY_BYTES)])
-        type_index = self._field(any_base, 0, _I32)
+        type_index = self._field(any_base, ANY_TYPE_INDEX, _I32)
         is_ptr = b.icmp_signed("==", type_index, _I32(TVM_FFI_DLTENSOR_PTR))
         is_object = b.icmp_signed("==", type_index, _I32(TVM_FFI_TENSOR))
         self._fail_unless(
@@ -352,10 +357,8 @@ class _WrapperBuilder:
             f"{prefix}: expected a tensor, got an FFI value of type index %d",
             [type_index],
         )
-        handle = self._field(any_base, 8, _PTR)
-        tensor = b.select(
-            is_ptr, handle, b.gep(handle, [_I64(TVM_FFI_OBJECT_HEADER_BYTES)])
-        )
+        handle = self._field(any_base, ANY_VALUE, _PTR)
+        tensor = b.select(is_ptr, handle, b.gep(handle, [_I64(TENSOR_DLTENSOR)]))
         data = self._field(tensor, DLTENSOR_DATA, _PTR)
         self._fail_unless(
             b.icmp_unsigned("!=", data, ir.Constant(_PTR, None)),
@@ -377,7 +380,7 @@ class _WrapperBuilder:
         )
         code, bits, dtype_name = dlpack_dtype(arg.element_type)
         dtype = self._field(tensor, DLTENSOR_DTYPE, _I32)
-        expected = code | (bits << 8) | (1 << 16)
+        expected = dlpack_dtype_word(code, bits)
         self._fail_unless(
             b.icmp_unsigned("==", dtype, _I32(expected)),
             f"{prefix}: expected dtype {dtype_name}, got DLPack code %d bits %d "
