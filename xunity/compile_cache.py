@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from xunity.context import make_context
-from xunity.dialects.graph.types import TensorType
-from xunity.runtime.executable import Signature
+from xunity.runtime.signature import Signature
 
 _FORMAT = 1
 
@@ -77,8 +76,9 @@ def load(directory: Path | None, key: str) -> CompiledProgram | None:
         return None
     try:
         data = json.loads(path.read_text())
+        ctx = make_context()
         functions = {
-            name: None if entry is None else _signature(entry)
+            name: None if entry is None else Signature.from_json(entry, ctx)
             for name, entry in data["functions"].items()
         }
         return CompiledProgram(data["llvm_ir"], functions)
@@ -91,12 +91,7 @@ def store(directory: Path | None, key: str, program: CompiledProgram) -> None:
     if path is None:
         return
     functions = {
-        name: None
-        if signature is None
-        else {
-            "inputs": [str(t) for t in signature.inputs],
-            "outputs": [str(t) for t in signature.outputs],
-        }
+        name: None if signature is None else signature.to_json()
         for name, signature in program.functions.items()
     }
     text = json.dumps({"llvm_ir": program.llvm_ir, "functions": functions})
@@ -108,19 +103,3 @@ def store(directory: Path | None, key: str, program: CompiledProgram) -> None:
 
 def _path(directory: Path | None, key: str) -> Path | None:
     return None if directory is None else directory / f"{key}.program.json"
-
-
-def _signature(entry: Mapping[str, list[str]]) -> Signature:
-    return Signature(
-        tuple(_tensor_type(text) for text in entry["inputs"]),
-        tuple(_tensor_type(text) for text in entry["outputs"]),
-    )
-
-
-def _tensor_type(text: str) -> TensorType:
-    from xdsl.parser import Parser
-
-    parsed = Parser(make_context(), text).parse_attribute()
-    if not isinstance(parsed, TensorType):
-        raise ValueError(f"not a tensor type: {text}")
-    return parsed

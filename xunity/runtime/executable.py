@@ -22,8 +22,7 @@ import numpy as np
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
 from xdsl.ir import Attribute
 
-from xunity.dialects.graph.types import TensorType
-from xunity.ir.abi import DESTINATION_SUFFIX
+from xunity.ir.abi import DESTINATION_SUFFIX, packed_symbol
 from xunity.runtime.dlpack import (
     ArgumentSlots,
     ObjectCall,
@@ -31,6 +30,7 @@ from xunity.runtime.dlpack import (
     PackedCFunc,
     result_to_numpy,
 )
+from xunity.runtime.signature import Signature
 
 if TYPE_CHECKING:
     from xunity.runtime.profiling import Profile, ProfileCounters
@@ -51,14 +51,6 @@ def numpy_dtype(element_type: Attribute) -> np.dtype[Any]:
     if isinstance(element_type, BFloat16Type):
         raise TypeError("bfloat16 tensors have no numpy dtype; use astype in the graph")
     raise TypeError(f"no numpy dtype for {element_type}")
-
-
-@dataclass(frozen=True)
-class Signature:
-    """Tensor types of a function's inputs and outputs (symbolic shapes)."""
-
-    inputs: tuple[TensorType, ...]
-    outputs: tuple[TensorType, ...]
 
 
 @dataclass(frozen=True)
@@ -93,12 +85,12 @@ class PackedFunction:
         """Keeps the JIT engine, and so this function's code, alive."""
         self.signature = signature
         self._runtime = runtime
-        self._fn = PackedCFunc(table.address(f"__tvm_ffi_{name}"))
+        self._fn = PackedCFunc(table.address(packed_symbol(name)))
         self._destination = self._fn
         self._slots = ArgumentSlots()
         self._unsupported: TypeError | None = None
         if signature is not None:
-            symbol = f"__tvm_ffi_{name}{DESTINATION_SUFFIX}"
+            symbol = packed_symbol(name + DESTINATION_SUFFIX)
             self._destination = PackedCFunc(table.address(symbol))
             try:
                 for tensor in signature.outputs:

@@ -31,22 +31,22 @@ from typing import Any
 
 from llvmlite import ir
 from xdsl.context import Context
-from xdsl.parser import Parser
 
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.packed import dlpack_dtype
 from xunity.backends.llvm.runtime import standalone_runtime_ir
 from xunity.context import make_context
 from xunity.dialects.graph.types import TensorType
-from xunity.ir.abi import DESTINATION_SUFFIX
-from xunity.runtime.executable import Executable, Signature
-
-METADATA_SYMBOL = "__xunity_metadata"
-METADATA_ACCESSOR = "XUModuleMetadata"
-METADATA_FORMAT = "xunity.module"
-METADATA_VERSION = 2
-"""2: graph functions return their results (`symbol`) and have a
-destination-passing entry (`destination_symbol`); 1 took outputs only."""
+from xunity.ir.abi import (
+    DESTINATION_SUFFIX,
+    METADATA_ACCESSOR,
+    METADATA_FORMAT,
+    METADATA_SYMBOL,
+    METADATA_VERSION,
+    packed_symbol,
+)
+from xunity.runtime.executable import Executable
+from xunity.runtime.signature import Signature, type_text
 
 INCLUDE_DIR = Path(__file__).parent / "include"
 """Where xunity_runtime.h, the C header of exported libraries, is installed."""
@@ -76,12 +76,12 @@ def module_metadata(functions: Mapping[str, Signature | None]) -> dict[str, Any]
 
 
 def _function_metadata(name: str, signature: Signature | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": name, "symbol": f"__tvm_ffi_{name}"}
+    entry: dict[str, Any] = {"name": name, "symbol": packed_symbol(name)}
     if signature is None:
         return {**entry, "kind": "kernel"}
     return {
         **entry,
-        "destination_symbol": f"__tvm_ffi_{name}{DESTINATION_SUFFIX}",
+        "destination_symbol": packed_symbol(name + DESTINATION_SUFFIX),
         "kind": "graph",
         "inputs": [_tensor_metadata(t) for t in signature.inputs],
         "outputs": [_tensor_metadata(t) for t in signature.outputs],
@@ -89,10 +89,12 @@ def _function_metadata(name: str, signature: Signature | None) -> dict[str, Any]
 
 
 def _tensor_metadata(tensor: TensorType) -> dict[str, Any]:
+    """A tensor for C hosts (dtype, shape) and for `load_module` (its type,
+    which `Signature.from_json` reads back)."""
     return {
         "dtype": dlpack_dtype(tensor.element_type)[2],
         "shape": [str(dim) for dim in tensor.shape],
-        "type": str(tensor),
+        "type": type_text(tensor),
     }
 
 
@@ -114,18 +116,8 @@ def metadata_ir(text: str, triple: str, data_layout: str) -> str:
 
 
 def _signature(entry: Mapping[str, Any], ctx: Context) -> Signature | None:
-    if entry["kind"] == "kernel":
-        return None
-
-    def tensor(item: Mapping[str, Any]) -> TensorType:
-        parsed = Parser(ctx, item["type"]).parse_type()
-        assert isinstance(parsed, TensorType)
-        return parsed
-
-    return Signature(
-        tuple(tensor(t) for t in entry["inputs"]),
-        tuple(tensor(t) for t in entry["outputs"]),
-    )
+    """A function's signature from its metadata; None for a kernel."""
+    return None if entry["kind"] == "kernel" else Signature.from_json(entry, ctx)
 
 
 # ------------------------------------------------------------------ export
