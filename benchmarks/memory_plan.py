@@ -3,7 +3,7 @@
     python benchmarks/memory_plan.py
 
 After graph-legalize, the layer's intermediates (every graph.call_tir result
-that is not returned) are planned into one arena (xunity/transforms/memory_plan.py).
+that is not returned) are planned into one arena (xunity/lowering/memory_plan.py).
 The table compares, per sequence length n, the sum of the intermediates (one
 allocation each, as before planning) with the arena, and with the peak of live
 bytes (a lower bound for any plan).
@@ -15,11 +15,11 @@ from pathlib import Path
 
 from xdsl.dialects import func
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
-from xunity.transforms.convert_graph_to_cpu import intermediate_buffers
-from xunity.transforms.graph_legalize import GraphLegalizePass
-from xunity.transforms.memory_plan import plan_memory
+from xunity.transforms.graph.convert_graph_to_cpu import intermediate_buffers
+from xunity.transforms.graph.graph_legalize import GraphLegalizePass
+from xunity.lowering.memory_plan import plan_memory
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "transformer_block.mlir"
 SIZES = (128, 512)

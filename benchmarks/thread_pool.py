@@ -24,7 +24,7 @@ from xdsl.transforms import get_all_passes
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir, set_num_threads
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 

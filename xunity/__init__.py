@@ -1,8 +1,16 @@
 """xunity: an ML compiler framework on xDSL in the spirit of Apache TVM Unity."""
 
-from xunity.api import compile
+from xunity.api import compile, kernel_with_block, kernels, legalize
 from xunity.runtime.executable import Executable, XunityError
 from xunity.runtime.export import load_module
 
-__all__ = ["Executable", "XunityError", "compile", "load_module"]
+__all__ = [
+    "Executable",
+    "XunityError",
+    "compile",
+    "kernel_with_block",
+    "kernels",
+    "legalize",
+    "load_module",
+]
 __version__ = "0.1.0"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.runtime.signature import Signature
 
 _FORMAT = 1

@@ -2,6 +2,7 @@
 
 from xdsl.universe import Universe
 
-from xunity.registry import DIALECTS, PASSES
+from xunity.dialects.context import DIALECTS
+from xunity.registry import PASSES
 
 XUNITY_UNIVERSE = Universe(all_dialects=dict(DIALECTS), all_passes=dict(PASSES))

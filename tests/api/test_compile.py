@@ -9,7 +9,7 @@ import xunity
 from xunity.api import lower_to_llvm
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.optimize import assembly, optimize
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
 from xunity.runtime.executable import XunityError
 

@@ -10,7 +10,7 @@ from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.optimize import assembly, optimize
 from xunity.backends.llvm.target import HostTarget
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
 
 SAXPY = """

@@ -20,7 +20,7 @@ from xdsl.ir import Attribute, Block, SSAValue
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import VerifyException
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.cpu import (
     ArgAttr,
     PackedFuncOp,

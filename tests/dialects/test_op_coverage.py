@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from xdsl.ir import Dialect
 
-from xunity.registry import DIALECTS
+from xunity.dialects.context import DIALECTS
 
 LIT_DIALECTS = Path(__file__).parents[1] / "lit" / "dialects"
 

@@ -14,7 +14,7 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.tir import (
     AllocBufferOp,
     BlockOp,

@@ -17,7 +17,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.frontends.onnx import (
     ImportedModel,

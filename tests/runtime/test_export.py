@@ -25,7 +25,7 @@ from xunity.runtime.export import (
     export_library,
     find_c_compiler,
 )
-from xunity.transforms.graph_prepack_weights import pack_rhs
+from xunity.strategies.packing import pack_rhs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "c"

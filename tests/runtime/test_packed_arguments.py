@@ -14,7 +14,7 @@ import pytest
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import runtime_ir
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.types import TensorType
 from xunity.ir.diagnostics import parse_module
 from xunity.runtime.executable import (

@@ -34,7 +34,7 @@ from xunity.backends.llvm.runtime import (
     runtime_ir,
     set_num_threads,
 )
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
 from xunity.registry import PASSES
 

@@ -12,13 +12,8 @@ import numpy as np
 import pytest
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import PassPipeline
 
 import xunity
-from xunity.api import _xdsl_passes  # pyright: ignore[reportPrivateUsage]
-from xunity.context import make_context
-from xunity.ir.diagnostics import parse_module
-from xunity.registry import PASSES
 from xunity.runtime.executable import Executable
 from xunity.schedule import ScheduleError, Trace
 from xunity.schedule.trace import run
@@ -143,21 +138,12 @@ Reference = Callable[..., np.ndarray]
 
 def legalized(source: str) -> ModuleOp:
     """`source` parsed, its graph ops legalized to tir kernels."""
-    ctx = make_context()
-    module = parse_module(ctx, source, "<test>")
-    passes = {**_xdsl_passes(), **PASSES}
-    PassPipeline.parse_spec(passes, "graph-legalize").apply(ctx, module)
-    return module
+    return xunity.legalize(source)
 
 
 def kernel(module: ModuleOp) -> func.FuncOp:
-    kernels = [
-        op
-        for op in module.ops
-        if isinstance(op, func.FuncOp) and "tir.kernel" in op.attributes
-    ]
-    assert len(kernels) == 1
-    return kernels[0]
+    (only,) = xunity.kernels(module).values()
+    return only
 
 
 @cache

@@ -6,7 +6,7 @@ from xdsl.dialects.builtin import f32
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.types import TensorType
 from xunity.ir.symbolic import SymExpr
 

@@ -26,13 +26,14 @@ from xunity import api
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.optimize import optimize
 from xunity.backends.llvm.target import HostTarget
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
+from xunity.pipeline import LowerToLlvmPass
 from xunity.runtime.executable import Executable
 
 RNG = np.random.default_rng(5)
 TOL = 1e-5
-UNSCHEDULED = api.LOWER_TO_LLVM.replace("tir-default-schedule,", "")
+UNSCHEDULED = LowerToLlvmPass(default_schedule=False)
 LANES = HostTarget.detect().vector_bits // 32
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -70,12 +71,8 @@ _CACHE: dict[tuple[str, bool], Executable] = {}
 def _compile(program: str, scheduled: bool = True) -> Executable:
     key = (program, scheduled)
     if key not in _CACHE:
-        if scheduled:
-            _CACHE[key] = xunity.compile(program)
-        else:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(api, "LOWER_TO_LLVM", UNSCHEDULED)
-                _CACHE[key] = xunity.compile(program)
+        pipeline = None if scheduled else UNSCHEDULED
+        _CACHE[key] = xunity.compile(program, pipeline=pipeline)
     return _CACHE[key]
 
 

@@ -18,9 +18,10 @@ import pytest
 
 import xunity
 import xunity.api
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.call import CallTirOp
 from xunity.ir.diagnostics import parse_module
+from xunity.pipeline import LowerToLlvmPass
 from xunity.registry import PASSES
 
 RNG = np.random.default_rng(3)
@@ -106,16 +107,11 @@ def _kernel_calls(text: str) -> int:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_fused_matches_unfused_and_numpy(name: str, monkeypatch) -> None:
+def test_fused_matches_unfused_and_numpy(name: str) -> None:
     text, shapes, reference = CASES[name]
     assert _kernel_calls(text) == 1
     fused = xunity.compile(text)
-    unfused_pipeline = xunity.api.LOWER_TO_LLVM.replace(
-        "graph-fuse-ops,tir-fuse-kernels,", ""
-    )
-    assert unfused_pipeline != xunity.api.LOWER_TO_LLVM
-    monkeypatch.setattr(xunity.api, "LOWER_TO_LLVM", unfused_pipeline)
-    unfused = xunity.compile(text)
+    unfused = xunity.compile(text, pipeline=LowerToLlvmPass(fuse=False))
     for n in (1, 19):
         inputs = [
             RNG.standard_normal([n if d == "n" else d for d in shape]).astype(

@@ -12,12 +12,10 @@ import pytest
 from xdsl.dialects import func
 
 import xunity
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
 from xunity.ir.symbolic import SymExpr
-from xunity.transforms.convert_graph_to_cpu import intermediate_buffers
-from xunity.transforms.graph_legalize import GraphLegalizePass
-from xunity.transforms.memory_plan import (
+from xunity.lowering.memory_plan import (
     ALIGN_BYTES,
     Buffer,
     MemoryPlan,
@@ -25,6 +23,8 @@ from xunity.transforms.memory_plan import (
     plan_memory,
     provably_ge,
 )
+from xunity.transforms.graph.convert_graph_to_cpu import intermediate_buffers
+from xunity.transforms.graph.graph_legalize import GraphLegalizePass
 
 n = SymExpr.of("n")
 m = SymExpr.of("m")

@@ -15,7 +15,7 @@ import pytest
 
 import xunity
 from xunity.dialects.graph.linalg import PackedMatmulOp
-from xunity.transforms.graph_prepack_weights import pack_rhs
+from xunity.strategies.packing import pack_rhs
 
 RNG = np.random.default_rng(11)
 TOLERANCE = 1e-5

@@ -30,15 +30,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from xunity.pipeline import ConvertToLlvmPass
 
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.optimize import assembly, optimize
 from xunity.backends.llvm.runtime import runtime_ir
 from xunity.backends.llvm.target import HostTarget
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
-from xunity.transforms.convert_to_llvm import ConvertToLlvmPass
 
 # ------------------------------------------------------------------ harness
 ELEMENTWISE = """

@@ -122,6 +122,12 @@ def index_region(num_args: int) -> Region:
     return Region(Block([YieldOp()], arg_types=[IndexType()] * num_args))
 
 
+SCHEDULED_ATTR = "tir.scheduled"
+"""On a kernel: who scheduled it (a strategy's name, "manual" for the
+Schedule API, the default schedule's pass name); tir-default-schedule leaves
+marked kernels alone."""
+
+
 def constant_index(value: SSAValue) -> int | None:
     """The value of an index defined by `arith.constant`, else None."""
     owner = value.owner

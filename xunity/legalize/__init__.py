@@ -1,7 +1,7 @@
 """Kernel definitions of graph ops: one table, op class -> rule.
 
 Each family module exports `RULES`; adding an op's kernel is one entry plus
-its rule.  `graph-legalize` (xunity/transforms/graph_legalize.py) applies them.
+its rule.  `graph-legalize` (xunity/transforms/graph/graph_legalize.py) applies them.
 """
 
 from xdsl.ir import Operation

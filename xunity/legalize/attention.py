@@ -2,7 +2,8 @@
 embedding.
 
 f32 attention with a constant value head dim runs on the GEMM micro-kernel
-(attention_gemm.py).  Otherwise `graph.attention` is computed in five steps
+(the attention-gemm strategy, xunity/strategies/attention_gemm.py).
+Otherwise `graph.attention` is computed in five steps
 over f32 scratch buffers (the query's element type is widened to f32 for
 f16/bf16):
 
@@ -37,7 +38,6 @@ from xdsl.ir import Operation, SSAValue
 from xunity.dialects.graph import attention
 from xunity.dialects.graph.types import BOOL_TYPE
 from xunity.ir.symbolic import SymExpr
-from xunity.legalize import attention_gemm
 from xunity.legalize.conv import and_, to_float
 from xunity.legalize.kernel_builder import (
     Buffer,
@@ -52,9 +52,6 @@ from xunity.legalize.reduction import SHIFT_MAX, SUM
 
 def attention_rule(op: Operation, kb: KernelBuilder) -> None:
     assert isinstance(op, attention.AttentionOp)
-    if attention_gemm.applies(op, kb):
-        attention_gemm.attention_gemm_rule(op, kb)
-        return
     q, k, v, *mask = kb.inputs
     (out,) = kb.outputs
     batch, seq_q, heads, head_dim = q.shape

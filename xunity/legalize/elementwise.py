@@ -10,6 +10,7 @@ from xdsl.dialects import arith, math
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects.graph import elementwise as ew
+from xunity.ir.numerics import CONTRACT, ERFC_AS_P, ERFC_AS_POLY
 from xunity.legalize.kernel_builder import (
     Emitter,
     KernelBuilder,
@@ -17,7 +18,6 @@ from xunity.legalize.kernel_builder import (
     LegalizeRule,
     is_float_type,
 )
-from xunity.transforms.convert_math_to_llvm import CONTRACT, ERFC_AS_P, ERFC_AS_POLY
 
 Unary = Callable[[Emitter, SSAValue], SSAValue]
 Binary = Callable[[Emitter, SSAValue, SSAValue], SSAValue]

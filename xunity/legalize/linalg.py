@@ -1,7 +1,7 @@
 """Kernel of graph.matmul with numpy semantics.
 
-f32 matrix products (both operands at least 2-D) use the packed GEMM / GEMV
-kernels of xunity/legalize/gemm.py; this generic kernel covers the rest
+f32 matrix products (both operands at least 2-D) use the gemm / gemv
+strategies (xunity/strategies/); this generic kernel covers the rest
 (f16/bf16, integers, 1-D operands).
 
 `out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]`, as loops
@@ -21,7 +21,6 @@ from xdsl.ir import Operation
 
 from xunity.dialects.graph import linalg
 from xunity.dialects.graph.types import BOOL_TYPE
-from xunity.legalize import gemm
 from xunity.legalize.kernel_builder import (
     KernelBuilder,
     LegalizeError,
@@ -36,10 +35,6 @@ def matmul_rule(op: Operation, kb: KernelBuilder) -> None:
     (lhs, rhs), (out,) = kb.inputs, kb.outputs
     if lhs.element_type == BOOL_TYPE:
         raise LegalizeError("graph.matmul: i1 operands are not supported; cast first")
-    if gemm.is_gemm(lhs, rhs):
-        rule = gemm.gemv_rule if gemm.is_gemv(lhs) else gemm.gemm_rule
-        rule(op, kb)
-        return
     batch_rank = out.rank - (lhs.rank > 1) - (rhs.rank > 1)
     # Views of the batch dims alone, to broadcast them against the output's.
     lhs_batch = dataclasses.replace(lhs, shape=lhs.shape[:-2])
@@ -82,5 +77,4 @@ def matmul_rule(op: Operation, kb: KernelBuilder) -> None:
 
 RULES: dict[type[Operation], LegalizeRule] = {
     linalg.MatmulOp: matmul_rule,
-    linalg.PackedMatmulOp: gemm.packed_gemm_rule,
 }

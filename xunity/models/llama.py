@@ -44,7 +44,7 @@ from xunity.frontends.builder import (
 )
 from xunity.frontends.builder.nn import normal_init
 from xunity.runtime.executable import Executable
-from xunity.transforms.graph_prepack_weights import pack_rhs
+from xunity.strategies.packing import pack_rhs
 
 if TYPE_CHECKING:
     from xunity.frontends.weights.gguf import GGUFFile

@@ -35,7 +35,7 @@ from xdsl.context import Context
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.packed import dlpack_dtype
 from xunity.backends.llvm.runtime import standalone_runtime_ir
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.types import TensorType
 from xunity.ir.abi import (
     DESTINATION_SUFFIX,

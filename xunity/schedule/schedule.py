@@ -29,7 +29,7 @@ from itertools import pairwise
 from math import prod
 
 from xdsl.dialects import arith, func, scf
-from xdsl.dialects.builtin import IndexType
+from xdsl.dialects.builtin import IndexType, StringAttr
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -46,9 +46,11 @@ __all__ = ["Schedule", "ScheduleError"]
 class Schedule:
     """Schedule primitives over `func_op`, a tir kernel, rewritten in place."""
 
-    def __init__(self, func_op: func.FuncOp):
+    def __init__(self, func_op: func.FuncOp, scheduler: str = "manual"):
         self.func = func_op
         self.trace = Trace()
+        self.scheduler = scheduler
+        """Recorded on the kernel (tir.SCHEDULED_ATTR) by the first primitive."""
 
     # ------------------------------------------------------------ lookups
     def get_block(self, name: str) -> tir.BlockOp:
@@ -326,6 +328,7 @@ class Schedule:
 
     def record(self, primitive: str, *args: Argument) -> None:
         self.trace.instructions.append(Instruction(primitive, tuple(args)))
+        self.func.attributes[tir.SCHEDULED_ATTR] = StringAttr(self.scheduler)
 
     def _set_kind(self, primitive: str, loop: tir.ForOp, kind: tir.ForKind) -> None:
         ref = self.loop_ref(loop)

@@ -24,12 +24,12 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xunity.api import compile as compile_program
 from xunity.api import signatures
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.creation import WeightOp
 from xunity.dialects.graph.types import TensorType
 from xunity.ir.diagnostics import parse_module
 from xunity.runtime.executable import numpy_dtype
-from xunity.transforms.graph_specialize_shapes import parse_bindings
+from xunity.transforms.graph.graph_specialize_shapes import parse_bindings
 
 
 def _check(path: Path) -> int:

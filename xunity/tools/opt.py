@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from xunity.dialects.context import DIALECTS
 from xunity.ir.diagnostics import LocatingParser, verify_located
-from xunity.registry import DIALECTS, PASSES
+from xunity.pipeline import expand
+from xunity.registry import PASSES
 
 
 class XunityOptMain(xDSLOptMain):
@@ -42,6 +45,14 @@ class XunityOptMain(xDSLOptMain):
     ) -> ModuleOp | None:
         self._chunk_line_offset = start_offset
         return super().parse_chunk(chunk, file_extension, start_offset)
+
+    def setup_pipeline(self) -> None:
+        """xDSL's pipeline with xunity's pipeline passes expanded, so that
+        `--print-between-passes` and `--time-passes` show every step."""
+        super().setup_pipeline()
+        self.pipeline = PassPipeline(
+            expand(self.pipeline.passes), self.pipeline.callback
+        )
 
     def apply_passes(self, prog: ModuleOp) -> None:
         if not self.args.disable_verify:

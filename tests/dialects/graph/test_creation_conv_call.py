@@ -10,7 +10,7 @@ from xdsl.ir import Attribute, Block, BlockArgument, Region
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
-from xunity.context import make_context
+from xunity.dialects.context import make_context
 from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.conv import AvgPool2dOp, Conv2dOp, MaxPool2dOp
 from xunity.dialects.graph.creation import (

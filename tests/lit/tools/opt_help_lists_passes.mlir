@@ -2,6 +2,7 @@
 // The pass list comes from the same registry that xdsl-opt reads (argparse
 // wraps the list, hence the tr).
 
-// CHECK: xunity-lower-to-llvm
+// CHECK: check-lowered-to-llvm
 // CHECK-SAME: graph-legalize
 // CHECK-SAME: graph-specialize-shapes
+// CHECK-SAME: xunity-lower-to-llvm

@@ -45,7 +45,7 @@ from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxO
 from xunity.dialects.graph.types import ELEMENT_TYPES, TensorType
 from xunity.ir.symbolic import Dim, SymExpr
 from xunity.runtime.executable import numpy_dtype
-from xunity.transforms.graph_prepack_weights import benefits_from_packing, pack_rhs
+from xunity.strategies.packing import benefits_from_packing, pack_rhs
 
 if TYPE_CHECKING:
     from xunity.frontends.builder.nn import Parameter

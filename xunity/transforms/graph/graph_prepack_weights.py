@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp, f32
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -32,32 +31,9 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from xunity.dialects.graph.base import tensor_type
 from xunity.dialects.graph.creation import ConstantOp
 from xunity.dialects.graph.linalg import MatmulOp, PackedMatmulOp
-from xunity.legalize.gemm import GEMV_MAX_ROWS
-
-
-def pack_rhs(weight: np.ndarray) -> np.ndarray:
-    """[k, n] -> [ceil(n / W), k, W]: W-column panels, zero past n (W = 48)."""
-    width = PackedMatmulOp.PANEL_WIDTH
-    depth, columns = weight.shape
-    panels = -(-columns // width)
-    padded = np.zeros((depth, panels * width), np.float32)
-    padded[:, :columns] = weight
-    return np.ascontiguousarray(padded.reshape(depth, panels, width).transpose(1, 0, 2))
-
-
-def benefits_from_packing(op: MatmulOp) -> bool:
-    """Whether `op` runs the packed GEMM on an f32 matrix rhs of some depth
-    (the GEMV rule, for a static row count <= 4, reads the rhs in place)."""
-    lhs, rhs = tensor_type(op.lhs), tensor_type(op.rhs)
-    if lhs.element_type != f32 or rhs.element_type != f32:
-        return False
-    if lhs.rank < 2 or rhs.rank != 2 or rhs.shape[0].provably_equal(0):
-        return False
-    rows = lhs.shape[-2].constant_value()
-    return rows is None or rows > GEMV_MAX_ROWS
+from xunity.strategies.packing import benefits_from_packing, pack_rhs
 
 
 class PrepackConstantRhs(RewritePattern):

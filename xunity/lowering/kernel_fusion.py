@@ -175,6 +175,12 @@ class _MergedKernel:
             arg_attrs=ArrayAttr([i.attrs for i in infos]),
         )
         self.func.attributes["tir.kernel"] = kernels[0].attributes["tir.kernel"]
+        # The merged kernel keeps the schedule of the one that had it (the
+        # other is elementwise: its loops become the scheduled kernel's).
+        for kernel in kernels:
+            if tir.SCHEDULED_ATTR in kernel.attributes:
+                scheduled_by = kernel.attributes[tir.SCHEDULED_ATTR]
+                self.func.attributes[tir.SCHEDULED_ATTR] = scheduled_by
         args = self.func.args
         self.mapping: dict[SSAValue, SSAValue] = {}
         for kernel in kernels:

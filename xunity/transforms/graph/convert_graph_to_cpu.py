@@ -53,7 +53,7 @@ from xunity.dialects.graph.types import BOOL_TYPE, TensorType
 from xunity.ir.abi import DESTINATION_SUFFIX
 from xunity.ir.sym_values import SymValues
 from xunity.ir.symbolic import SymExpr, product
-from xunity.transforms.memory_plan import Buffer, plan_memory
+from xunity.lowering.memory_plan import Buffer, plan_memory
 
 ALIGN_BYTES = 64
 

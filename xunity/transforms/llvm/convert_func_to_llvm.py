@@ -25,7 +25,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from xunity.transforms.llvm_conversion import (
+from xunity.lowering.llvm_patterns import (
     check_lowered,
     llvm_type,
     llvm_value,

@@ -55,7 +55,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.type import get_element_type_or_self
 
 from xunity.dialects.llvm_extra import FPToSIOp, FPToUIOp, UIToFPOp
-from xunity.transforms.llvm_conversion import (
+from xunity.lowering.llvm_patterns import (
     check_lowered,
     llvm_type,
     llvm_value,

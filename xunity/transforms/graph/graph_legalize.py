@@ -1,7 +1,9 @@
 """`graph-legalize`: every graph op becomes a call of a tir kernel.
 
-Each op gets a kernel built by its rule in `xunity.legalize.LEGALIZE_RULES`
-and is replaced by `graph.call_tir @kernel(operands)`.  Structurally equal
+Each op gets a kernel built by the first matching strategy of
+`xunity.strategies.KERNEL_STRATEGIES` (a kernel scheduled for the CPU, marked
+`tir.scheduled`) or else by its rule in `xunity.legalize.LEGALIZE_RULES`, and
+is replaced by `graph.call_tir @kernel(operands)`.  Structurally equal
 kernels (same op, same operand types) are built once.  Ops that stay at the
 graph level — constants, weights and calls — are left alone; any other op
 without a rule fails the pass, and all such ops are listed in one error.
@@ -13,20 +15,33 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FileLineColLoc, IntegerType, ModuleOp, SymbolRefAttr
+from xdsl.dialects.builtin import (
+    FileLineColLoc,
+    IntegerType,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+)
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
+from xunity.dialects import tir
 from xunity.dialects.graph.call import CallPackedOp, CallTirOp
 from xunity.dialects.graph.creation import ConstantOp, WeightOp
 from xunity.dialects.graph.types import TensorType
 from xunity.legalize import LEGALIZE_RULES
 from xunity.legalize.kernel_builder import KernelBuilder
+from xunity.strategies import strategy_for, strategy_ops
 
 GRAPH_LEVEL_OPS = (ConstantOp, WeightOp, CallTirOp, CallPackedOp)
 """Ops that stay in the graph function and are lowered with it."""
+
+
+def has_kernel_rule(op: type[Operation]) -> bool:
+    """Whether graph-legalize can build a kernel for ops of class `op`."""
+    return op in LEGALIZE_RULES or op in strategy_ops()
 
 
 def _where(op: Operation) -> str:
@@ -62,7 +77,7 @@ class GraphLegalizePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         ops = _graph_ops(op)
-        missing = [o for o in ops if type(o) not in LEGALIZE_RULES]
+        missing = [o for o in ops if not has_kernel_rule(type(o))]
         if missing:
             lines = [f"{_where(o)}{o.name}" for o in missing]
             raise PassFailedException(
@@ -105,9 +120,19 @@ class GraphLegalizePass(ModulePass):
         outputs = [t for t in graph_op.result_types if isinstance(t, TensorType)]
         name = f"{graph_op.name.replace('.', '_')}_{len(kernels)}"
         builder = KernelBuilder(name, inputs, outputs)
+        strategy = strategy_for(graph_op, builder)
+        rule = strategy.build if strategy else LEGALIZE_RULES.get(type(graph_op))
+        if rule is None:  # a strategy op whose patterns all failed
+            raise PassFailedException(
+                f"{_where(graph_op)}graph-legalize: no strategy of {graph_op.name} "
+                "applies to these operand types"
+            )
         try:
-            LEGALIZE_RULES[type(graph_op)](graph_op, builder)
+            rule(graph_op, builder)
         except PassFailedException as error:
             raise PassFailedException(f"{_where(graph_op)}{error}") from None
-        kernels[key] = builder.finish()
-        return kernels[key]
+        kernel = builder.finish()
+        if strategy is not None:
+            kernel.attributes[tir.SCHEDULED_ATTR] = StringAttr(strategy.name)
+        kernels[key] = kernel
+        return kernel

@@ -1,4 +1,5 @@
-"""f32 attention on the GEMM micro-kernel: both products of each head as tiles.
+"""Strategy `attention-gemm`: f32 attention on the GEMM micro-kernel, both
+products of each head as tiles.
 
 For each (batch, head), one parallel task:
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import MemRefType, f32
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
 from xunity.dialects.graph import attention
@@ -38,6 +39,7 @@ from xunity.legalize.kernel_builder import (
     loop_over,
 )
 from xunity.legalize.reduction import add_reassociable
+from xunity.strategies.base import KernelStrategy
 
 QK_NR = 48
 """Score tile width (3 zmm)."""
@@ -46,7 +48,7 @@ MIN_QUERY_ROWS = 4
 WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
 
 
-def applies(op: attention.AttentionOp, kb: KernelBuilder) -> bool:
+def applies(op: Operation, kb: KernelBuilder) -> bool:
     q, k, v, *_ = kb.inputs
     (out,) = kb.outputs
     dv = out.shape[3].constant_value()
@@ -67,7 +69,8 @@ def tiles(dv: int) -> tuple[int, int]:
     return mr, pv_nr
 
 
-def attention_gemm_rule(op: attention.AttentionOp, kb: KernelBuilder) -> None:
+def attention_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
+    assert isinstance(op, attention.AttentionOp)
     q, k, v, *mask = kb.inputs
     (out,) = kb.outputs
     batch, seq_q, heads, head_dim = q.shape
@@ -343,3 +346,10 @@ def _scale(
         return e.constant(1.0 / max(size, 1) ** 0.5, f32)
     size = e.maximum(to_float(e, kb.dim(head_dim), f32), e.constant(1.0, f32))
     return e.math(math.RsqrtOp, size)
+
+
+ATTENTION_GEMM = KernelStrategy(
+    "attention-gemm", attention.AttentionOp, applies, attention_gemm_rule
+)
+"""f32 attention with a constant value head dim <= MAX_HEAD_DIM, unless the
+query is a static MIN_QUERY_ROWS rows or fewer (decode)."""

@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from xunity.transforms.llvm_conversion import (
+from xunity.lowering.llvm_patterns import (
     check_lowered,
     llvm_values,
     retype_block_arguments,

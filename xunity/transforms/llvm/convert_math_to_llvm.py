@@ -60,7 +60,6 @@ from xdsl.dialects.builtin import (
     f32,
     i32,
 )
-from xdsl.dialects.utils.fast_math import FastMathFlag
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -72,7 +71,27 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.type import get_element_type_or_self
 
-from xunity.transforms.llvm_conversion import (
+from xunity.ir.numerics import (
+    CONTRACT,
+    COS_POLY,
+    ERF_POLY,
+    ERFC_AS_P,
+    ERFC_AS_POLY,
+    EXP_POLY,
+    INF,
+    LN2,
+    LN2_HI,
+    LN2_LO,
+    LOG2E,
+    LOG_POLY,
+    NAN,
+    PI_OVER_2,
+    SIN_POLY,
+    SQRT_HALF,
+    TANH_POLY,
+    TWO_OVER_PI,
+)
+from xunity.lowering.llvm_patterns import (
     check_lowered,
     declare_function,
     replace_by_intrinsic_call,
@@ -80,8 +99,6 @@ from xunity.transforms.llvm_conversion import (
 
 PASS_NAME = "convert-math-to-llvm"
 
-CONTRACT = arith.FastMathFlagsAttr([FastMathFlag.ALLOW_CONTRACT])
-"""A multiply and the add that uses it may fuse into one fma."""
 
 _FLOAT_MATH = (
     math.FloatingPointLikeUnaryMathOperation,
@@ -301,23 +318,6 @@ class F32Emitter:
         )
 
 
-INF = float("inf")
-NAN = float("nan")
-LOG2E = 1.44269504088896341
-LN2 = 0.693147180559945309
-LN2_HI = 0.693359375  # few mantissa bits: n * LN2_HI is exact for |n| < 2^15
-LN2_LO = -2.12194440e-4
-EXP_POLY = (
-    1.9875691500e-4,
-    1.3981999507e-3,
-    8.3334519073e-3,
-    4.1665795894e-2,
-    1.6666665459e-1,
-    5.0000001201e-1,
-)
-"""Cephes expf: e^r = 1 + r + r^2 P(r) on |r| <= ln2/2."""
-
-
 def _scale_by_power_of_two(e: F32Emitter, p: SSAValue, n: SSAValue) -> SSAValue:
     """p * 2^n for an integral f32 n in [-151, 128], exact down to the subnormals."""
     ni = e.to_int(n)
@@ -401,21 +401,6 @@ def expm1_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     return e.select(e.cmp("olt", e.abs(x), e.f(0.5)), small, large)
 
 
-SQRT_HALF = 0.707106781186547524
-LOG_POLY = (
-    7.0376836292e-2,
-    -1.1514610310e-1,
-    1.1676998740e-1,
-    -1.2420140846e-1,
-    1.4249322787e-1,
-    -1.6668057665e-1,
-    2.0000714765e-1,
-    -2.4999993993e-1,
-    3.3333331174e-1,
-)
-"""Cephes logf: log(1 + m) = m - m^2/2 + m^3 P(m), sqrt(1/2) - 1 <= m < sqrt(2) - 1."""
-
-
 def log_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     # Subnormals: scale by 2^23 first so that the exponent field is meaningful.
     subnormal = e.cmp("olt", x, e.f(1.17549435e-38))
@@ -455,16 +440,6 @@ def log1p_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     return e.select(e.cmp("oeq", u, e.f(INF)), u, result)
 
 
-TANH_POLY = (
-    -5.70498872745e-3,
-    2.06390887954e-2,
-    -5.37397155531e-2,
-    1.33314422036e-1,
-    -3.33332819422e-1,
-)
-"""Cephes tanhf: tanh(x) = x + x z P(z), z = x^2, on |x| < 0.625."""
-
-
 def tanh_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     z = e.mul(x, x)
     small = e.add(e.mul(e.mul(e.poly(z, TANH_POLY), z), x), x)
@@ -477,22 +452,6 @@ def tanh_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     return e.select(e.cmp("oeq", x, e.f(0.0)), x, result)  # tanh(-0) is -0
 
 
-ERF_POLY = (
-    7.853861353153693e-5,
-    -8.010193625184903e-4,
-    5.188327685732524e-3,
-    -2.685381193529856e-2,
-    1.128358514861418e-1,
-    -3.761262582423300e-1,
-    1.128379165726710e0,
-)
-"""Cephes erff: erf(x) = x P(x^2) on |x| < 1."""
-
-ERFC_AS_P = 0.3275911
-ERFC_AS_POLY = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592, 0.0)
-"""Abramowitz & Stegun 7.1.26: erfc(x) = t P(t) e^{-x^2}, t = 1 / (1 + p x), x >= 0."""
-
-
 def erf_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     small = e.mul(x, e.poly(e.mul(x, x), ERF_POLY))
     ax = e.abs(x)
@@ -501,19 +460,6 @@ def erf_f32(e: F32Emitter, x: SSAValue) -> SSAValue:
     erfc = e.mul(e.poly(t, ERFC_AS_POLY), exp_f32(e, e.neg(e.mul(clamped, clamped))))
     large = e.copysign(e.sub(e.f(1.0), erfc), x)
     return e.select(e.cmp("olt", ax, e.f(1.0)), small, large)
-
-
-TWO_OVER_PI = (0.6366197466850281, 2.5682552973194106e-08)
-"""2/pi as two f32 parts."""
-
-PI_OVER_2 = (1.5707963705062866, -4.371138828673793e-08, -1.7151245100058819e-15)
-"""pi/2 as three f32 parts; with fma each product is exact."""
-
-SIN_POLY = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
-"""Cephes sinf: sin(r) = r + r^3 P(r^2) on |r| <= pi/4."""
-
-COS_POLY = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
-"""Cephes cosf: cos(r) = 1 - r^2/2 + r^4 P(r^2) on |r| <= pi/4."""
 
 
 def _sin_cos_f32(e: F32Emitter, x: SSAValue, quadrant_shift: int) -> SSAValue:

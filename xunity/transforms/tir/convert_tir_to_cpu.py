@@ -78,7 +78,7 @@ from xunity.dialects import cpu, tir
 from xunity.dialects.graph.types import DimsAttr
 from xunity.ir.sym_values import SymValues
 from xunity.ir.symbolic import SymExpr
-from xunity.transforms.promote_accumulators import promote_accumulators
+from xunity.lowering.promote_accumulators import promote_accumulators
 
 PASS_NAME = "convert-tir-to-cpu"
 

@@ -2,7 +2,7 @@
 
 Each consumer call marked `graph.fuse = [i, ...]` absorbs the producer call of
 each listed operand, in order: the two kernels become one new kernel
-(xunity/transforms/kernel_fusion.py: the producer inlined as a prologue, or
+(xunity/lowering/kernel_fusion.py: the producer inlined as a prologue, or
 the consumer applied in the producer's final block as an epilogue), and the
 two calls one call of it.  Fused kernels identical up to their name are
 shared, and kernels no call uses any more are erased.  A mark
@@ -24,8 +24,8 @@ from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects.graph.call import CallTirOp
-from xunity.transforms.graph_fuse_ops import FUSE_ATTR, fusion_mode
-from xunity.transforms.kernel_fusion import inline_consumer, inline_producer
+from xunity.lowering.fusion_policy import FUSE_ATTR, fusion_mode
+from xunity.lowering.kernel_fusion import inline_consumer, inline_producer
 
 
 def _fail(call: CallTirOp, message: str) -> PassFailedException:

@@ -64,7 +64,7 @@ from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
 from xdsl.traits import SymbolTable, is_side_effect_free
 
 from xunity.dialects import cpu
-from xunity.transforms.llvm_conversion import (
+from xunity.lowering.llvm_patterns import (
     check_lowered,
     declare_function,
     intrinsic_name,

@@ -1,4 +1,4 @@
-"""The f32 matmul kernels: packed GEMM around a register micro-kernel, and GEMV.
+"""Strategy `gemm`: f32 matmul as a packed GEMM around a register micro-kernel.
 
 GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K, N]`):
 
@@ -25,17 +25,10 @@ of all FMAs on padding).  A full row panel of A is packed by one k loop that
 stores all MR rows, which LLVM turns into an in-register transpose (a loop
 per row would scatter to stride-MR addresses).
 Every dim may be symbolic: the block counts and edge sizes are index values.
-
-GEMV (a static, small M: decode shapes) is memory-bound on rhs: k is split
-into GEMV_TASKS parallel tasks, each streaming a contiguous run of whole rhs
-rows into partial sums (j contiguous, vectorised by LLVM), then the partials
-are added.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -43,14 +36,17 @@ from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
-from xunity.dialects.graph.linalg import PackedMatmulOp
+from xunity.dialects.graph.linalg import MatmulOp, PackedMatmulOp
 from xunity.ir.symbolic import SymExpr
-from xunity.legalize.kernel_builder import (
-    Buffer,
-    Emitter,
-    KernelBuilder,
-    block_over,
-    loop_over,
+from xunity.legalize.kernel_builder import Buffer, KernelBuilder, block_over, loop_over
+from xunity.strategies.base import KernelStrategy
+from xunity.strategies.gemv import GEMV_MAX_ROWS
+from xunity.strategies.matmul import (
+    Loop,
+    Matmul,
+    ceildiv,
+    is_f32_matrix_product,
+    static_rows,
 )
 
 MR, NR = 8, PackedMatmulOp.PANEL_WIDTH
@@ -74,59 +70,6 @@ so that a prepacked rhs's panels line up with every block's."""
 _RUNTIME = SymExpr.of("runtime")
 """Stand-in dim of buffers sized at run time (only the element type and the
 rank of such a Buffer are ever read)."""
-GEMV_MAX_ROWS = 4
-"""Up to this many (static) rows, matmul runs as GEMV strips instead."""
-GEMV_TASKS = 4
-"""GEMV splits k into this many parallel tasks (a few per core)."""
-GEMV_UNROLL = 4
-"""rhs rows added into the partial sums per pass."""
-
-
-def is_gemm(lhs: Buffer, rhs: Buffer) -> bool:
-    """Whether the packed kernels apply: f32 matrices (batched or not)."""
-    f32_operands = lhs.element_type == f32 and rhs.element_type == f32
-    return f32_operands and lhs.rank >= 2 and rhs.rank >= 2
-
-
-def is_gemv(lhs: Buffer) -> bool:
-    rows = lhs.shape[-2].constant_value()
-    return rows is not None and rows <= GEMV_MAX_ROWS
-
-
-@dataclass(frozen=True)
-class _Loop:
-    """A loop variable with its extent, as a block binds it."""
-
-    var: SSAValue
-    extent: SSAValue
-
-    @property
-    def pair(self) -> tuple[SSAValue, SSAValue]:
-        return (self.var, self.extent)
-
-
-class _Matmul:
-    """One matmul's buffers, its dims as index values and numpy batch broadcasting."""
-
-    def __init__(self, kb: KernelBuilder):
-        self.kb = kb
-        (self.lhs, self.rhs), (self.out,) = kb.inputs, kb.outputs
-        self.batch_shape = list(self.out.shape[:-2])
-        self.m = kb.dim(self.lhs.shape[-2])
-        self.k = kb.dim(self.lhs.shape[-1])
-        self.n = kb.dim(self.out.shape[-1])
-        self._lhs_batch = dataclasses.replace(self.lhs, shape=self.lhs.shape[:-2])
-        self._rhs_batch = dataclasses.replace(self.rhs, shape=self.rhs.shape[:-2])
-
-    def batch_loops(self, variables: Sequence[SSAValue]) -> list[_Loop]:
-        extents = [self.kb.dim(d) for d in self.batch_shape]
-        return [_Loop(v, x) for v, x in zip(variables, extents, strict=True)]
-
-    def lhs_at(self, batch: Sequence[SSAValue], i: SSAValue, k: SSAValue):
-        return [*self._lhs_batch.broadcast_indices(batch, self.kb.zero), i, k]
-
-    def rhs_at(self, batch: Sequence[SSAValue], k: SSAValue, j: SSAValue):
-        return [*self._rhs_batch.broadcast_indices(batch, self.kb.zero), k, j]
 
 
 def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
@@ -142,12 +85,12 @@ def packed_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
 
 
 def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
-    mm = _Matmul(kb)
+    mm = Matmul(kb)
     e = kb.emitter
     if prepacked:
         packed_b = mm.rhs
     else:  # sized for the largest block this call packs: small products stay small
-        max_panels = _ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
+        max_panels = ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
         max_depth = e.minimum(mm.k, e.index(KC))
         packed_b_type = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX, NR])
         allocated = e.emit(tir.AllocBufferOp(packed_b_type, [max_panels, max_depth]))
@@ -156,7 +99,7 @@ def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
     depth_blocks = e.maximum(kb.dim(mm.lhs.shape[-1].ceildiv(KC)), kb.dim(1))
     row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
     # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP.
-    wanted = _ceildiv(e, row_panels, ROW_TASKS)
+    wanted = ceildiv(e, row_panels, ROW_TASKS)
     group = e.minimum(e.maximum(wanted, e.index(1)), e.index(MAX_GROUP))
     row_blocks = e.emit(arith.CeilDivUIOp(row_panels, group))
     with (
@@ -169,13 +112,13 @@ def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
             packed_b,
             prepacked,
             mm.batch_loops(batch_vars),
-            _Loop(jc, column_blocks),
-            _Loop(pc, depth_blocks),
+            Loop(jc, column_blocks),
+            Loop(pc, depth_blocks),
         )
         if not prepacked:
             block.pack_b()
         with loop_over(kb, row_blocks, parallel=True) as ib:
-            block.row_block(_Loop(ib, row_blocks), group, row_panels)
+            block.row_block(Loop(ib, row_blocks), group, row_panels)
 
 
 class _GemmBlock:
@@ -183,12 +126,12 @@ class _GemmBlock:
 
     def __init__(
         self,
-        mm: _Matmul,
+        mm: Matmul,
         packed_b: Buffer,
         prepacked: bool,
-        batch: list[_Loop],
-        jc: _Loop,
-        pc: _Loop,
+        batch: list[Loop],
+        jc: Loop,
+        pc: Loop,
     ):
         self.mm, self.kb = mm, mm.kb
         self.packed_b, self.prepacked = packed_b, prepacked
@@ -196,7 +139,7 @@ class _GemmBlock:
         e = self.kb.emitter
         self.col0 = e.mul(jc.var, e.index(NC))
         self.nc = e.minimum(e.index(NC), e.sub(mm.n, self.col0))
-        self.panels = _ceildiv(e, self.nc, NR)
+        self.panels = ceildiv(e, self.nc, NR)
         self.kc = e.minimum(e.index(KC), e.sub(mm.k, e.mul(pc.var, e.index(KC))))
         self.accumulate = e.compare("ne", pc.var, self.kb.zero)
 
@@ -238,7 +181,7 @@ class _GemmBlock:
                     column = e.sub(e.index(NR - 1), vj)
                     e.store(e.constant(0, f32), packed_b, [vp, vk, column])
 
-    def row_block(self, ib: _Loop, group: SSAValue, row_panels: SSAValue) -> None:
+    def row_block(self, ib: Loop, group: SSAValue, row_panels: SSAValue) -> None:
         """Pack up to `group` MR-row panels of lhs (thread-local, k-major, zero
         past M), then for each B panel the micro-kernels of all of them: the
         B panel is read from L3 once per block and reused from L1/L2, the
@@ -359,7 +302,7 @@ class _GemmBlock:
     def _epilogue(self, row0: SSAValue, rows: SSAValue) -> None:
         """After the last depth block, one pass over the finished rows x nc
         strip of C while it is in cache: the identity (folded away by LLVM)
-        until kernel fusion (xunity/transforms/kernel_fusion.py) puts an
+        until kernel fusion (xunity/lowering/kernel_fusion.py) puts an
         elementwise consumer here, e.g. bias + gelu."""
         kb, mm = self.kb, self.mm
         e = kb.emitter
@@ -407,97 +350,18 @@ class _TileCall:
         e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, width))
 
 
-def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
-    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], split over k.
-
-    Each of GEMV_TASKS parallel tasks streams a contiguous run of whole rhs
-    rows (what DRAM prefetchers stream best) into its own partial sums; a
-    last pass adds the partials, which also makes it the final block that
-    kernel fusion puts elementwise consumers into.
-    """
-    del op
-    mm = _Matmul(kb)
-    m_dim, n_dim = mm.lhs.shape[-2], mm.rhs.shape[-1]
-    partial = kb.scratch([SymExpr.of(GEMV_TASKS), m_dim, n_dim], f32)
-    tasks, m = kb.dim(GEMV_TASKS), kb.dim(m_dim)
-    chunk = _ceildiv(kb.emitter, mm.k, GEMV_TASKS)
-    with kb.loops(mm.batch_shape) as batch_vars:
-        batch = [loop.pair for loop in mm.batch_loops(batch_vars)]
-        with loop_over(kb, tasks, parallel=True) as t:
-            e = kb.emitter
-            k0 = e.mul(t, chunk)
-            rows = e.maximum(e.minimum(chunk, e.sub(mm.k, k0)), kb.zero)
-            with (
-                loop_over(kb, m) as i,
-                loop_over(kb, mm.n) as j,
-                block_over(
-                    kb, "gemv_init", [(t, tasks), (i, m), (j, mm.n)], [], [partial]
-                ) as ivs,
-            ):
-                kb.emitter.store(kb.emitter.constant(0, f32), partial, ivs)
-            # GEMV_UNROLL rows of rhs per pass over the partial row (fewer
-            # loads/stores of it, more streams in flight), then the rest.
-            e = kb.emitter
-            groups = e.floordiv(rows, e.index(GEMV_UNROLL))
-            rest = e.sub(rows, e.mul(groups, e.index(GEMV_UNROLL)))
-            with loop_over(kb, groups) as g:
-                first = kb.emitter.add(
-                    k0, kb.emitter.mul(g, kb.emitter.index(GEMV_UNROLL))
-                )
-                _gemv_update(kb, mm, partial, batch, (t, tasks), m, first, GEMV_UNROLL)
-            with loop_over(kb, rest) as r:
-                e = kb.emitter
-                first = e.add(e.add(k0, e.mul(groups, e.index(GEMV_UNROLL))), r)
-                _gemv_update(kb, mm, partial, batch, (t, tasks), m, first, 1)
-        with (
-            loop_over(kb, m) as i,
-            loop_over(kb, mm.n) as j,
-            block_over(
-                kb, "gemv_sum", [*batch, (i, m), (j, mm.n)], [partial], [mm.out]
-            ) as ivs,
-        ):
-            e = kb.emitter
-            vi, vj = ivs[len(batch) :]
-            parts = [e.load(partial, [e.index(t), vi, vj]) for t in range(GEMV_TASKS)]
-            total = parts[0]
-            for part in parts[1:]:
-                total = e.add(total, part)
-            e.store(total, mm.out, ivs)
+def _gemm_applies(op: Operation, kb: KernelBuilder) -> bool:
+    lhs, rhs = kb.inputs
+    if not is_f32_matrix_product(lhs, rhs):
+        return False
+    rows = static_rows(lhs)
+    return rows is None or rows > GEMV_MAX_ROWS
 
 
-def _gemv_update(
-    kb: KernelBuilder,
-    mm: _Matmul,
-    partial: Buffer,
-    batch: list[tuple[SSAValue, SSAValue]],
-    task: tuple[SSAValue, SSAValue],
-    m: SSAValue,
-    first: SSAValue,
-    count: int,
-) -> None:
-    """partial[t, i, j] += sum over rows first .. first + count - 1 of lhs * rhs."""
-    with (
-        loop_over(kb, m) as i,
-        loop_over(kb, mm.n) as j,
-        block_over(
-            kb,
-            "gemv_update" if count == 1 else f"gemv_update{count}",
-            [*batch, task, (i, m), (j, mm.n)],
-            [mm.lhs, mm.rhs],
-            [partial],
-            reduce=[(first, mm.k)],
-        ) as ivs,
-    ):
-        e = kb.emitter
-        b_ivs, (vt, vi, vj, vk) = ivs[: len(batch)], ivs[len(batch) :]
-        total = e.load(partial, [vt, vi, vj])
-        for offset in range(count):
-            row = vk if offset == 0 else e.add(vk, e.index(offset))
-            a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, row))
-            b = e.load(mm.rhs, mm.rhs_at(b_ivs, row, vj))
-            total = e.add(total, e.mul(a, b))
-        e.store(total, partial, [vt, vi, vj])
+GEMM = KernelStrategy("gemm", MatmulOp, _gemm_applies, gemm_rule)
+"""f32 matrix products with more than GEMV_MAX_ROWS (or symbolic) rows."""
 
-
-def _ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
-    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))
+PACKED_GEMM = KernelStrategy(
+    "packed-gemm", PackedMatmulOp, lambda op, kb: True, packed_gemm_rule
+)
+"""graph.packed_matmul, whose rhs is already in the GEMM's panel layout."""

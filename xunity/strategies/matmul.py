@@ -1,0 +1,68 @@
+"""What the matmul strategies share: operand views, loop pairs, index math.
+
+`Matmul` reads one kernel's lhs, rhs and out with numpy's batch
+broadcasting; `Loop` is a loop variable with the extent a block binds it to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import f32
+from xdsl.ir import SSAValue
+
+from xunity.legalize.kernel_builder import Buffer, Emitter, KernelBuilder
+
+
+def is_f32_matrix_product(lhs: Buffer, rhs: Buffer) -> bool:
+    """f32 matrices, batched or not: what the GEMM and GEMV kernels take."""
+    f32_operands = lhs.element_type == f32 and rhs.element_type == f32
+    return f32_operands and lhs.rank >= 2 and rhs.rank >= 2
+
+
+def static_rows(lhs: Buffer) -> int | None:
+    """The lhs row count when it is a constant."""
+    return lhs.shape[-2].constant_value()
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop variable with its extent, as a block binds it."""
+
+    var: SSAValue
+    extent: SSAValue
+
+    @property
+    def pair(self) -> tuple[SSAValue, SSAValue]:
+        return (self.var, self.extent)
+
+
+class Matmul:
+    """One matmul's buffers, its dims as index values and numpy batch broadcasting."""
+
+    def __init__(self, kb: KernelBuilder):
+        self.kb = kb
+        (self.lhs, self.rhs), (self.out,) = kb.inputs, kb.outputs
+        self.batch_shape = list(self.out.shape[:-2])
+        self.m = kb.dim(self.lhs.shape[-2])
+        self.k = kb.dim(self.lhs.shape[-1])
+        self.n = kb.dim(self.out.shape[-1])
+        self._lhs_batch = dataclasses.replace(self.lhs, shape=self.lhs.shape[:-2])
+        self._rhs_batch = dataclasses.replace(self.rhs, shape=self.rhs.shape[:-2])
+
+    def batch_loops(self, variables: Sequence[SSAValue]) -> list[Loop]:
+        extents = [self.kb.dim(d) for d in self.batch_shape]
+        return [Loop(v, x) for v, x in zip(variables, extents, strict=True)]
+
+    def lhs_at(self, batch: Sequence[SSAValue], i: SSAValue, k: SSAValue):
+        return [*self._lhs_batch.broadcast_indices(batch, self.kb.zero), i, k]
+
+    def rhs_at(self, batch: Sequence[SSAValue], k: SSAValue, j: SSAValue):
+        return [*self._rhs_batch.broadcast_indices(batch, self.kb.zero), k, j]
+
+
+def ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:
+    return e.emit(arith.CeilDivUIOp(value, e.index(divisor)))
