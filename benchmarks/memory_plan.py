@@ -17,9 +17,9 @@ from xdsl.dialects import func
 
 from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
+from xunity.lowering.memory_plan import plan_memory
 from xunity.transforms.graph.convert_graph_to_cpu import intermediate_buffers
 from xunity.transforms.graph.graph_legalize import GraphLegalizePass
-from xunity.lowering.memory_plan import plan_memory
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "transformer_block.mlir"
 SIZES = (128, 512)

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from xunity.pipeline import ConvertToLlvmPass
 
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
@@ -39,6 +38,7 @@ from xunity.backends.llvm.runtime import runtime_ir
 from xunity.backends.llvm.target import HostTarget
 from xunity.dialects.context import make_context
 from xunity.ir.diagnostics import parse_module
+from xunity.pipeline import ConvertToLlvmPass
 
 # ------------------------------------------------------------------ harness
 ELEMENTWISE = """

@@ -391,11 +391,11 @@ class OutlineParallel(RewritePattern):
         name = _unique_name(module, parent.sym_name.data)
         closure = self._pack(rewriter, parent, captured)
         outlined = self._outline(op, rewriter, name, constants, captured)
-        rewriter.insert_op(outlined, InsertPoint.after(parent))
+        rewriter.insert(outlined, InsertPoint.after(parent))
         address = llvm.AddressOfOp(name, llvm.LLVMPointerType())
         num_tasks = op.num_tasks.value.data if op.num_tasks is not None else 0
         tasks = llvm.ConstantOp(IntegerAttr(num_tasks, i64), i64)
-        rewriter.insert_op([address, tasks])
+        rewriter.insert([address, tasks])
         bounds = llvm_values([op.lb, op.ub], rewriter)
         launch = cpu.RuntimeCallOp(
             "XUParallelLaunch", [address.result, closure, *bounds, tasks.result]
@@ -416,9 +416,7 @@ class OutlineParallel(RewritePattern):
         fields, size = _closure_layout(captured)
         slots = llvm.ConstantOp(IntegerAttr(-(-size // 8), i64), i64)
         closure = llvm.AllocaOp(slots, llvm.LLVMPointerType(), alignment=CLOSURE_ALIGN)
-        rewriter.insert_op(
-            [slots, closure], InsertPoint.at_start(parent.body.blocks[0])
-        )
+        rewriter.insert([slots, closure], InsertPoint.at_start(parent.body.blocks[0]))
         for value, (offset, align) in zip(captured, fields, strict=True):
             address = rewriter.insert(_byte_address(closure.res, offset)).result
             stored = llvm_value(value, rewriter)

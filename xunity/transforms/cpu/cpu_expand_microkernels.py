@@ -130,7 +130,7 @@ class ExpandGemmMicrokernel(RewritePattern):
             offset = edge.const(index * width)
             edge.insert(cpu.VStoreOp(value, op.scratch, offset, _F32_BYTES))
         self._copy_corner(op, edge, nr, zero_f)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
     @staticmethod
     def _prefetch_tile(

@@ -587,7 +587,7 @@ class LowerAccessPtr(RewritePattern):
         view = self.state.buffers.get(op.buffer)
         if view is None:
             return
-        rewriter.replace_op(op, [], [view.address(op.indices, rewriter)])
+        rewriter.replace(op, [], [view.address(op.indices, rewriter)])
 
 
 class LowerBufferDim(RewritePattern):
