@@ -2,7 +2,7 @@
 
 from xunity.api import compile, kernel_with_block, kernels, legalize
 from xunity.runtime.executable import Executable, XunityError
-from xunity.runtime.export import load_module
+from xunity.runtime.library import load_module
 
 __all__ = [
     "Executable",

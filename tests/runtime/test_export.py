@@ -21,10 +21,10 @@ from xunity.runtime.executable import XunityError
 from xunity.runtime.export import (
     INCLUDE_DIR,
     ExportError,
-    SharedLibrary,
     export_library,
     find_c_compiler,
 )
+from xunity.runtime.library import SharedLibrary
 from xunity.strategies.packing import pack_rhs
 
 ROOT = Path(__file__).resolve().parents[2]

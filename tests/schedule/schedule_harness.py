@@ -15,8 +15,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 import xunity
 from xunity.runtime.executable import Executable
-from xunity.schedule import ScheduleError, Trace
-from xunity.schedule.trace import run
+from xunity.schedule import Schedule, ScheduleError, Trace
 
 ADD = """
 func.func @main(%a: !graph.tensor<[n, 64], f32>, %b: !graph.tensor<[n, 64], f32>) -> !graph.tensor<[n, 64], f32> {
@@ -162,7 +161,7 @@ def check_schedule(
     the unscheduled kernel and `reference` at every symbolic size (`-1` in
     `shapes`); returns the printed trace of the replay."""
     module = legalized(source)
-    schedule = Trace.parse(trace_text).replay(kernel(module))
+    schedule = Schedule(kernel(module)).replay(Trace.parse(trace_text))
     module.verify()
     scheduled = xunity.compile(module)
     plain = _unscheduled(source)
@@ -183,9 +182,9 @@ def assert_refused(source: str, trace_text: str, message: str) -> None:
     leaves the kernel and the recorded trace as they were."""
     *setup, last = Trace.parse(trace_text).instructions
     function = kernel(legalized(source))
-    schedule = Trace(setup).replay(function)
+    schedule = Schedule(function).replay(Trace(setup))
     before, recorded = str(function), str(schedule.trace)
     with pytest.raises(ScheduleError, match=re.escape(message)):
-        run(schedule, last)
+        schedule.run(last)
     assert str(function) == before
     assert str(schedule.trace) == recorded

@@ -94,7 +94,7 @@ def test_schedule_keeps_results(name: str) -> None:
     source, trace_text, reference, shapes = CASES[name]
     plain = xunity.compile(legalized(source))
     module = legalized(source)
-    Trace.parse(trace_text).replay(only_kernel(module))
+    Schedule(only_kernel(module)).replay(Trace.parse(trace_text))
     module.verify()
     scheduled = xunity.compile(module)
     rng = np.random.default_rng(0)
@@ -112,13 +112,13 @@ def test_trace_prints_parses_and_replays_identically() -> None:
     _, trace_text, _, _ = CASES["split_reorder_fuse_vectorize_parallel"]
     module = legalized(ADD)
     original = only_kernel(module)
-    schedule = Trace.parse(trace_text).replay(original.clone())
+    schedule = Schedule(original.clone()).replay(Trace.parse(trace_text))
     text = str(schedule.trace)
     assert text.count("\n") == 6
     assert text.startswith("split(add1[0], [None, 4])\n")
     reparsed = Trace.parse(text)
     assert str(reparsed) == text
-    assert str(reparsed.apply(original)) == str(schedule.func)
+    assert str(Schedule(original.clone()).replay(reparsed).func) == str(schedule.func)
     assert "tir.for" in str(original) and "scf.if" not in str(original)
 
 
@@ -169,6 +169,6 @@ def test_illegal_schedule_raises(message: str) -> None:
     kernel = only_kernel(legalized(source))
     before = str(kernel)
     with pytest.raises(ScheduleError, match=re.escape(message)):
-        Trace.parse(trace_text).replay(kernel)
+        Schedule(kernel).replay(Trace.parse(trace_text))
     if ";" not in trace_text:
         assert str(kernel) == before

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from schedule_harness import assert_refused, check_schedule, kernel, legalized
 
-from xunity.schedule import Trace
+from xunity.schedule import Schedule, Trace
 
 # C = A @ B, 28 x 64 (two by two 14 x 32 tiles), K symbolic; a "zero" nest
 # first, so the "mm" block accumulates (no init region).
@@ -159,9 +159,11 @@ def test_tensorize_refusal_leaves_kernel_unchanged(trace: str, message: str) -> 
 def test_tensorize_trace_prints_parses_and_replays() -> None:
     text = "tile([mm[0], mm[1]], [14, 32]); tensorize(mm[2], gemm_f32_14x32)"
     scheduled = kernel(legalized(MATMUL))
-    printed = str(Trace.parse(text).replay(scheduled).trace)
+    printed = str(Schedule(scheduled).replay(Trace.parse(text)).trace)
     assert printed.splitlines()[-1] == "tensorize(mm[2], gemm_f32_14x32)"
-    replayed = Trace.parse(printed).apply(kernel(legalized(MATMUL)))
+    replayed = (
+        Schedule(kernel(legalized(MATMUL)).clone()).replay(Trace.parse(printed)).func
+    )
     assert str(replayed) == str(scheduled)
 
 

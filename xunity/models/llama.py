@@ -42,7 +42,7 @@ from xunity.frontends.builder import (
     RMSNorm,
     Tensor,
 )
-from xunity.frontends.builder.nn import normal_init
+from xunity.frontends.builder.parameter import normal_init
 from xunity.runtime.executable import Executable
 from xunity.strategies.packing import pack_rhs
 

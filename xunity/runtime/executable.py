@@ -16,7 +16,7 @@ import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, IntegerType
@@ -30,10 +30,10 @@ from xunity.runtime.dlpack import (
     PackedCFunc,
     result_to_numpy,
 )
+from xunity.runtime.export import export_library
+from xunity.runtime.profiling import Profile, ProfileCounters
 from xunity.runtime.signature import Signature
-
-if TYPE_CHECKING:
-    from xunity.runtime.profiling import Profile, ProfileCounters
+from xunity.runtime.symbols import SymbolTable
 
 
 class XunityError(RuntimeError):
@@ -129,12 +129,6 @@ class PackedFunction:
         return words[at] & 0xFFFFFFFF, words[at + 1]
 
 
-class SymbolTable(Protocol):
-    """Where compiled code lives: a `JitEngine` or a loaded `SharedLibrary`."""
-
-    def address(self, symbol: str) -> int: ...
-
-
 class Executable:
     """The functions of one compiled module, by name: `exe["main"](x, w)`."""
 
@@ -178,8 +172,6 @@ class Executable:
         self._profile_counters().reset()
 
     def _profile_counters(self) -> ProfileCounters:
-        from xunity.runtime.profiling import ProfileCounters
-
         if self._counters is None:
             try:
                 self._counters = ProfileCounters(self.engine)
@@ -194,6 +186,4 @@ class Executable:
         self, path: str | PathLike[str], compiler: str | None = None
     ) -> None:
         """Link the compiled module into a shared library (see docs/abi.md)."""
-        from xunity.runtime.export import export_library
-
         export_library(self, path, compiler)

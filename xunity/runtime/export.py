@@ -1,4 +1,5 @@
-"""Shared libraries: `Executable.export_library(path)` and `load_module(path)`.
+"""Shared libraries: `Executable.export_library(path)` (xunity/runtime/library.py
+loads them back with `load_module(path)`).
 
 An exported library holds the program the JIT runs (its LLVM IR, compiled to
 a position-independent object), the complete runtime (which the JIT shares
@@ -18,7 +19,6 @@ describes the ABI for C hosts.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
@@ -27,15 +27,13 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llvmlite import ir
-from xdsl.context import Context
 
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.packed import dlpack_dtype
 from xunity.backends.llvm.runtime import standalone_runtime_ir
-from xunity.dialects.context import make_context
 from xunity.dialects.graph.types import TensorType
 from xunity.ir.abi import (
     DESTINATION_SUFFIX,
@@ -45,8 +43,10 @@ from xunity.ir.abi import (
     METADATA_VERSION,
     packed_symbol,
 )
-from xunity.runtime.executable import Executable
 from xunity.runtime.signature import Signature, type_text
+
+if TYPE_CHECKING:
+    from xunity.runtime.executable import Executable
 
 INCLUDE_DIR = Path(__file__).parent / "include"
 """Where xunity_runtime.h, the C header of exported libraries, is installed."""
@@ -115,11 +115,6 @@ def metadata_ir(text: str, triple: str, data_layout: str) -> str:
     return str(module)
 
 
-def _signature(entry: Mapping[str, Any], ctx: Context) -> Signature | None:
-    """A function's signature from its metadata; None for a kernel."""
-    return None if entry["kind"] == "kernel" else Signature.from_json(entry, ctx)
-
-
 # ------------------------------------------------------------------ export
 def find_c_compiler(compiler: str | None = None) -> str:
     """The path of `compiler`, else of $CC, cc, gcc or clang: the first on PATH."""
@@ -176,56 +171,3 @@ def export_library(
                 f"linking {out} failed: {' '.join(command)}\n{done.stderr.strip()}"
             )
         os.replace(staged, out)
-
-
-# ------------------------------------------------------------------ loading
-class SharedLibrary:
-    """A dlopened library; `address` answers like `JitEngine.address`."""
-
-    def __init__(self, path: str | PathLike[str]):
-        self.path = Path(path).resolve()
-        try:
-            self._library = ctypes.CDLL(str(self.path))
-        except OSError as error:
-            raise ExportError(f"cannot load {self.path}: {error}") from error
-
-    def address(self, symbol: str) -> int:
-        try:
-            function = getattr(self._library, symbol)
-        except AttributeError:
-            raise KeyError(f"{self.path} defines no symbol {symbol!r}") from None
-        address = ctypes.cast(function, ctypes.c_void_p).value
-        assert address is not None
-        return address
-
-    def metadata(self) -> dict[str, Any]:
-        try:
-            accessor = self.address(METADATA_ACCESSOR)
-        except KeyError:
-            raise ExportError(
-                f"{self.path} is not an xunity library (no {METADATA_ACCESSOR})"
-            ) from None
-        text = ctypes.CFUNCTYPE(ctypes.c_char_p)(accessor)()
-        assert text is not None
-        metadata = json.loads(text.decode())
-        if (metadata.get("format"), metadata.get("version")) != (
-            METADATA_FORMAT,
-            METADATA_VERSION,
-        ):
-            raise ExportError(
-                f"{self.path}: unsupported metadata {metadata.get('format')!r} "
-                f"version {metadata.get('version')!r}; this xunity reads "
-                f"{METADATA_FORMAT!r} version {METADATA_VERSION}"
-            )
-        return metadata
-
-
-def load_module(path: str | PathLike[str]) -> Executable:
-    """The functions of a library made by `export_library`, callable from Python."""
-    library = SharedLibrary(path)
-    ctx = make_context()
-    functions = {
-        entry["name"]: _signature(entry, ctx)
-        for entry in library.metadata()["functions"]
-    }
-    return Executable(library, functions)

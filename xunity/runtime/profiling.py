@@ -6,7 +6,7 @@ import ctypes
 from dataclasses import dataclass
 
 from xunity.ir.abi import PROFILE_COUNTERS_ACCESSOR, PROFILE_NAMES_ACCESSOR
-from xunity.runtime.executable import SymbolTable
+from xunity.runtime.symbols import SymbolTable
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from xunity.schedule import caching, compute_location, reduction, tensorize
 from xunity.schedule.analysis import depends_on
 from xunity.schedule.errors import ScheduleError
 from xunity.schedule.errors import fail as _fail
-from xunity.schedule.trace import Argument, Instruction, LoopRef, Trace
+from xunity.schedule.trace import Argument, BlockRef, Instruction, LoopRef, Trace
 
 __all__ = ["Schedule", "ScheduleError"]
 
@@ -325,6 +325,27 @@ class Schedule:
                 loops.append(parent)
             parent = parent.parent_op()
         return loops[::-1]
+
+    def replay(self, trace: Trace) -> Schedule:
+        """Run every call of `trace` on this kernel, recording them anew
+        (`Schedule(kernel.clone()).replay(trace).func` schedules a copy)."""
+        for instruction in trace.instructions:
+            self.run(instruction)
+        return self
+
+    def run(self, instruction: Instruction) -> object:
+        """Call `instruction` (which records it) and return its result."""
+        args = [self._resolve_argument(arg) for arg in instruction.args]
+        return getattr(self, instruction.primitive)(*args)
+
+    def _resolve_argument(self, arg: Argument) -> object:
+        if isinstance(arg, LoopRef):
+            return self.resolve(arg)
+        if isinstance(arg, BlockRef):
+            return self.get_block(arg.name)
+        if isinstance(arg, tuple) and arg and isinstance(arg[0], LoopRef):
+            return [self.resolve(ref) for ref in arg if isinstance(ref, LoopRef)]
+        return arg
 
     def record(self, primitive: str, *args: Argument) -> None:
         self.trace.instructions.append(Instruction(primitive, tuple(args)))

@@ -22,14 +22,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from xunity.schedule.errors import ScheduleError
-
-if TYPE_CHECKING:
-    from xdsl.dialects import func
-
-    from xunity.schedule.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -129,21 +123,6 @@ class Trace:
                 trace.instructions.append(_parse_call(line, number))
         return trace
 
-    def apply(self, func_op: func.FuncOp) -> func.FuncOp:
-        """Replay on a fresh copy of `func_op` and return the scheduled copy."""
-        copy = func_op.clone()
-        self.replay(copy)
-        return copy
-
-    def replay(self, func_op: func.FuncOp) -> Schedule:
-        """Replay in place on `func_op`; the schedule records the trace anew."""
-        from xunity.schedule.schedule import Schedule
-
-        schedule = Schedule(func_op)
-        for instruction in self.instructions:
-            run(schedule, instruction)
-        return schedule
-
     def block_names(self) -> set[str]:
         """The names of the blocks the trace refers to (directly or by a loop)."""
         names: set[str] = set()
@@ -153,22 +132,6 @@ class Trace:
                 names |= {item.block for item in items if isinstance(item, LoopRef)}
                 names |= {item.name for item in items if isinstance(item, BlockRef)}
         return names
-
-
-def run(schedule: Schedule, instruction: Instruction) -> object:
-    """Call `instruction` on `schedule` (which records it) and return the result."""
-    args = [_resolve(schedule, arg) for arg in instruction.args]
-    return getattr(schedule, instruction.primitive)(*args)
-
-
-def _resolve(schedule: Schedule, arg: Argument) -> object:
-    if isinstance(arg, LoopRef):
-        return schedule.resolve(arg)
-    if isinstance(arg, BlockRef):
-        return schedule.get_block(arg.name)
-    if isinstance(arg, tuple) and arg and isinstance(arg[0], LoopRef):
-        return [schedule.resolve(ref) for ref in arg if isinstance(ref, LoopRef)]
-    return arg
 
 
 def _parse_call(line: str, number: int) -> Instruction:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects import func
@@ -42,24 +41,11 @@ from xunity.dialects.graph.manipulation import (
     TakeOp,
 )
 from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxOp
-from xunity.dialects.graph.types import ELEMENT_TYPES, TensorType
+from xunity.dialects.graph.types import TensorType
+from xunity.frontends.builder.parameter import DTYPES, Parameter, element_type
 from xunity.ir.symbolic import Dim, SymExpr
 from xunity.runtime.executable import numpy_dtype
 from xunity.strategies.packing import benefits_from_packing, pack_rhs
-
-if TYPE_CHECKING:
-    from xunity.frontends.builder.nn import Parameter
-
-DTYPES: dict[str, Attribute] = {str(t): t for t in ELEMENT_TYPES}
-"""Element types by their IR spelling: "f32", "f16", "i64", "i1", ..."""
-
-
-def element_type(dtype: str | Attribute) -> Attribute:
-    if not isinstance(dtype, str):
-        return dtype
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; expected one of {list(DTYPES)}")
-    return DTYPES[dtype]
 
 
 class GraphBuilder:
@@ -152,8 +138,6 @@ class GraphBuilder:
 
     def coerce(self, value: object, like: Tensor) -> Tensor:
         """`value` as a Tensor; Python scalars take `like`'s element type."""
-        from xunity.frontends.builder.nn import Parameter
-
         if isinstance(value, Tensor):
             return value
         if isinstance(value, Parameter):

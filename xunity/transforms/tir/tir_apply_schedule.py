@@ -19,7 +19,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 from xunity.dialects import tir
-from xunity.schedule import ScheduleError, Trace
+from xunity.schedule import Schedule, ScheduleError, Trace
 
 
 def _block_names(function: func.FuncOp) -> set[str]:
@@ -57,7 +57,7 @@ class TirApplySchedulePass(ModulePass):
             raise PassFailedException(f"{self.name}: no function {where}")
         for function in targets:
             try:
-                trace.replay(function)
+                Schedule(function, scheduler=self.name).replay(trace)
             except ScheduleError as error:
                 raise PassFailedException(
                     f"{self.name}: @{function.sym_name.data}: {error}"
