@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir import Operation
 
 from xunity.dialects import tir
 from xunity.schedule import Schedule, ScheduleError
+from xunity.schedule.analysis import depends_on
 
 
 def parallelize(sch: Schedule, loops: list[tir.ForOp]) -> None:
@@ -81,18 +82,9 @@ def _bound_kinds(loop: tir.ForOp) -> set[tir.IterKind]:
         if not isinstance(block, tir.BlockOp):
             continue
         for kind, binding in zip(block.iter_kinds.data, block.bindings, strict=True):
-            if _depends_on(binding, loop.induction_var):
+            if depends_on(binding, loop.induction_var):
                 kinds.add(kind.data)
     return kinds
-
-
-def _depends_on(value: SSAValue, iv: BlockArgument) -> bool:
-    if value is iv:
-        return True
-    owner = value.owner
-    if not isinstance(owner, Operation):
-        return False
-    return any(_depends_on(operand, iv) for operand in owner.operands)
 
 
 def is_trivial(loop: tir.ForOp) -> bool:
