@@ -2,7 +2,7 @@
 
     python benchmarks/gemm_paired.py [--m 1024] [--rounds 12] [VARIANT ...]
 
-A VARIANT sets module constants of xunity/legalize/gemm.py for one build,
+A VARIANT sets module constants of xunity/strategies/gemm.py for one build,
 e.g. `MAX_GROUP=1` or `NC=1008,KC=128` (the empty default is the shipped
 kernel).  Each build gets its own compile cache directory (the cache key
 does not see monkeypatched constants).  Every round times each
@@ -25,7 +25,7 @@ import numpy as np
 from cases import matmul_program
 
 import xunity
-import xunity.legalize.gemm as gemm
+import xunity.strategies.gemm as gemm
 
 CONSTANTS = ("NC", "KC", "ROW_TASKS", "MAX_GROUP")
 

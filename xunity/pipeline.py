@@ -1,7 +1,7 @@
 """The lowering pipeline as objects: which passes run, in which order, with
 which options.
 
-`xunity.compile` runs `LowerToLlvm(...).passes()`; `xunity-opt -p
+`xunity.compile` runs `LowerToLlvmPass(...).passes()`; `xunity-opt -p
 xunity-lower-to-llvm` runs the same list (the named pass is the pipeline
 with default options), and so does `convert-to-llvm` for its tail.  Options
 are fields, never edits of a pipeline string, and every pass in the list is

@@ -4,6 +4,7 @@ lowering to xDSL's llvm dialect).
 
 Nothing here is imported by another pass module or by a lower layer: the
 helpers the passes share live next to their stage (xunity/lowering/, the
-schedule and strategy packages), and xunity/pipeline.py lists the passes by
-name for `xunity-opt`, `xdsl-opt` and `xunity.compile`.
+schedule and strategy packages).  xunity/registry.py lists the passes by
+name for `xunity-opt` and `xdsl-opt`; xunity/pipeline.py orders them into
+the pipeline `xunity.compile` runs.
 """
