@@ -5,23 +5,35 @@
     int32_t XUGetNumThreads(void)
 
 One process-wide count in an atomic global, 0 meaning "not chosen yet": the
-first XUGetNumThreads without a count set chooses the default,
-XUNITY_NUM_THREADS if a positive number, else the online CPUs, clamped to
-[1, MAX_THREADS] (the pool has one mailbox per thread).
+first XUGetNumThreads without a count set chooses the default, clamped to
+[1, MAX_THREADS] (the pool has one mailbox per thread):
+
+- XUNITY_NUM_THREADS, if it is a positive decimal number (like
+  OMP_NUM_THREADS; anything else, "0", "-2", "4x" or "", is ignored);
+- else the CPUs this process may use (available_cpus.py): its affinity
+  mask, capped by its cgroup CPU quota.
+
+XUParallelLaunch reads the count at every launch, so a new count applies
+from the next launch on.  A forked child keeps its parent's count.
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
 
-from xunity.backends.llvm.runtime.builder import I32, I64, NULL, PTR, RuntimeBuilder
+from xunity.backends.llvm.runtime.available_cpus import add_available_cpus
+from xunity.backends.llvm.runtime.builder import (
+    I8,
+    I32,
+    I64,
+    NULL,
+    PTR,
+    RuntimeBuilder,
+)
 from xunity.ir.abi import NUM_THREADS_ENV
 
 MAX_THREADS = 64
 """Upper bound of XUSetNumThreads / XUNITY_NUM_THREADS (one mailbox each)."""
-
-_SC_NPROCESSORS_ONLN = 84
-"""sysconf's name for the online CPUs (Linux)."""
 
 
 def add_thread_count(rt: RuntimeBuilder) -> ir.Function:
@@ -38,19 +50,22 @@ def add_thread_count(rt: RuntimeBuilder) -> ir.Function:
 
 def _add_default_threads(rt: RuntimeBuilder) -> ir.Function:
     """i32 xu_default_threads(): the count when XUSetNumThreads chose none."""
+    available_cpus = add_available_cpus(rt)
     fn, b = rt.internal("xu_default_threads", I32, [])
     name = rt.string("xu_env_name", NUM_THREADS_ENV)
     value = b.call(rt.libc("getenv"), [name])
-    has_env = b.icmp_unsigned("!=", value, NULL)
-    parsed = b.alloca(I64)
-    b.store(I64(0), parsed)
-    with b.if_then(has_env):
-        no_end = ir.Constant(PTR.as_pointer(), None)
-        b.store(b.call(rt.libc("strtol"), [value, no_end, I32(10)]), parsed)
-    from_env = b.load(parsed)
-    cpus = b.call(rt.libc("sysconf"), [I32(_SC_NPROCESSORS_ONLN)])
-    chosen = b.select(b.icmp_signed(">", from_env, I64(0)), from_env, cpus)
-    chosen = rt.at_least(b, chosen, 1)
+    chosen = b.alloca(I64)
+    end = b.alloca(PTR)
+    b.store(I64(0), chosen)
+    with b.if_then(b.icmp_unsigned("!=", value, NULL)):
+        number = b.call(rt.libc("strtol"), [value, end, I32(10)])
+        # The whole value is the number: at least one digit, nothing after it.
+        digits = b.icmp_unsigned("!=", b.load(end), value)
+        whole = b.icmp_signed("==", b.load(b.load(end)), I8(0))
+        b.store(b.select(b.and_(digits, whole), number, I64(0)), chosen)
+    with b.if_then(b.icmp_signed("<=", b.load(chosen), I64(0))):
+        b.store(b.call(available_cpus, []), chosen)
+    chosen = rt.at_least(b, b.load(chosen), 1)
     chosen = rt.smin(b, chosen, I64(MAX_THREADS))
     b.ret(b.trunc(chosen, I32))
     return fn
