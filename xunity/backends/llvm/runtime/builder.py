@@ -68,6 +68,9 @@ _LIBC: dict[str, tuple[ir.Type, list[ir.Type], bool]] = {
     "pthread_key_create": (I32, [I32.as_pointer(), PTR], False),
     "pthread_getspecific": (PTR, [I32], False),
     "pthread_setspecific": (I32, [I32, PTR], False),
+    # pthread_atfork itself is not exported by glibc's libc.so (it lives in
+    # libc_nonshared.a), so the JIT could not resolve it; this is what it calls.
+    "__register_atfork": (I32, [PTR, PTR, PTR, PTR], False),
 }
 """The libc functions the runtime calls: all it needs, so that both the JIT
 (process symbols) and a linked shared library provide them."""

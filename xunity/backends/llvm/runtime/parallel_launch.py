@@ -19,6 +19,7 @@ from xunity.backends.llvm.runtime.builder import (
     RuntimeBuilder,
     return_zero,
 )
+from xunity.backends.llvm.runtime.pool_fork import add_fork_handler
 from xunity.backends.llvm.runtime.pool_workers import (
     add_ensure_workers,
     add_run_tasks,
@@ -39,7 +40,8 @@ def add_thread_pool(rt: RuntimeBuilder, get_count: ir.Function) -> None:
     pool = PoolState(rt)
     run_tasks = add_run_tasks(rt, pool)
     worker_main = add_worker(rt, pool, run_tasks)
-    ensure_workers = add_ensure_workers(rt, pool, worker_main)
+    watch_forks = add_fork_handler(rt, pool)
+    ensure_workers = add_ensure_workers(rt, pool, worker_main, watch_forks)
     _add_launch(rt, pool, get_count, run_tasks, ensure_workers)
 
 

@@ -167,12 +167,16 @@ def _sleep(
 
 
 def add_ensure_workers(
-    rt: RuntimeBuilder, pool: PoolState, worker_main: ir.Function
+    rt: RuntimeBuilder,
+    pool: PoolState,
+    worker_main: ir.Function,
+    watch_forks: ir.Function,
 ) -> ir.Function:
     """i64 xu_ensure_workers(i64 need): start workers up to `need`; how many exist.
 
     Called by the pool's owner only.  Workers inherit a fully blocked
-    signal mask, so signal handlers never run on them.
+    signal mask, so signal handlers never run on them.  Before starting
+    any, `watch_forks` makes sure a forked child resets the pool (pool_fork.py).
     """
     fn, b = rt.internal("xu_ensure_workers", I64, [I64])
     need = fn.args[0]
@@ -187,6 +191,7 @@ def add_ensure_workers(
     b.cbranch(more, blocks["create"], blocks["done"])
 
     b.position_at_end(blocks["create"])
+    b.call(watch_forks, [])
     blocked_ptr, previous_ptr = b.bitcast(blocked, PTR), b.bitcast(previous, PTR)
     b.call(rt.libc("sigfillset"), [blocked_ptr])
     sigmask = rt.libc("pthread_sigmask")

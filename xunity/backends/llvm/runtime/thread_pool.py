@@ -35,8 +35,13 @@ workers' countdown with `pause`, then `sched_yield`.
 One launch at a time owns the pool (an atomic flag).  A launch that finds it
 busy — a parallel region nested in a chunk (on a worker or on the caller), or
 a second thread launching concurrently — runs `fn(lb, ub, closure)` serially
-on its own thread: always correct, never a deadlock.  A process forked after
-the pool started has no workers and must not launch.
+on its own thread: always correct, never a deadlock.
+
+A process forked after the pool started gets a pool of its own: a fork
+handler, registered when the pool first starts workers, resets the pool's
+state in the child (no workers, not busy, fresh mailboxes), and the child's
+first launch starts new workers (pool_fork.py).  The thread count a launch
+uses is XUGetNumThreads at that launch (thread_count.py).
 """
 
 from __future__ import annotations
