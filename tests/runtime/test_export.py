@@ -5,6 +5,7 @@ The model is examples/c/mlp.mlir with random weights baked in; every path
 and the packed functions' error messages.
 """
 
+import ctypes
 import json
 import os
 import shutil
@@ -95,6 +96,33 @@ def test_loaded_library_has_the_same_functions_and_signatures(
     assert loaded.function_names == mlp.function_names
     for name in mlp.function_names:
         assert loaded[name].signature == mlp[name].signature
+
+
+def test_loaded_libraries_follow_set_num_threads(
+    loaded: xunity.Executable, library: Path, tmp_path: Path
+) -> None:
+    """A library has its own runtime and thread pool; `xunity.set_num_threads`
+    sets the count of those loaded before and after it, like the JIT's."""
+    copy = tmp_path / "mlp_copy.so"  # another path: another dlopen, another runtime
+    shutil.copy(library, copy)
+
+    def library_count(exe: xunity.Executable) -> int:
+        address = exe.engine.address("XUGetNumThreads")
+        return ctypes.CFUNCTYPE(ctypes.c_int32)(address)()
+
+    try:
+        xunity.set_num_threads(3)
+        later = xunity.load_module(copy)
+        assert library_count(loaded) == library_count(later) == 3
+        assert xunity.get_num_threads() == 3
+        x = _example_input(5)
+        np.testing.assert_allclose(
+            later["main"](x), _reference(x), rtol=1e-5, atol=1e-5
+        )
+    finally:
+        xunity.set_num_threads(0)
+    default = xunity.get_num_threads()
+    assert library_count(loaded) == library_count(later) == default
 
 
 def test_loaded_kernel_runs_with_explicit_outputs(

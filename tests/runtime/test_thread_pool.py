@@ -6,16 +6,22 @@ JIT-compiled with the runtime and called with ctypes (which releases the
 GIL).  Every test runs at 1, 2 and 8 threads; ranges include empty, reversed,
 shorter than the thread count and offset ones.  `XUParallelLaunch` is also
 called directly with hand-written LLVM IR bodies to check chunking and
-error propagation.
+error propagation.  Programs compiled with `xunity.compile` check the public
+thread-count knob, concurrent callers and forked children; whatever changes
+the process (environment, affinity, fork) runs in a subprocess.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +31,7 @@ import pytest
 from xdsl.passes import PassPipeline
 from xdsl.transforms import get_all_passes
 
+import xunity
 from xunity.backends.llvm.emit import emit_llvm_ir
 from xunity.backends.llvm.jit import JitEngine
 from xunity.backends.llvm.runtime import (
@@ -115,7 +122,9 @@ func.func @fill(%n: i64, %m: i64, %out: !llvm.ptr) {
 # marks like `mark` after slot 0 and returns 7 from the chunk holding index
 # closure[0] (and 9 from the chunk holding closure[1]); `wait_for_others`
 # counts finished chunks in closure[0], and the chunk at 0 first waits (up
-# to a few seconds, else it returns 5) until the other closure[1] - 1 are done.
+# to a few seconds, else it returns 5) until the other closure[1] - 1 are done;
+# `hold` counts its chunk in closure[1], then waits (up to many seconds, else it
+# returns 6) until closure[0] is non-zero: the pool stays busy until then.
 LAUNCH_IR = """
 declare i32 @XUParallelLaunch(ptr, ptr, i64, i64, i64)
 
@@ -174,6 +183,29 @@ timed_out:
 count:
   %old = atomicrmw add ptr %state, i64 1 release
   ret i32 0
+}
+
+define internal i32 @hold(i64 %begin, i64 %end, ptr %state) {
+entry:
+  %started_slot = getelementptr i64, ptr %state, i64 1
+  %old = atomicrmw add ptr %started_slot, i64 1 release
+  br label %wait
+wait:
+  %i = phi i64 [0, %entry], [%i1, %wait]
+  %go = load atomic i64, ptr %state acquire, align 8
+  %released = icmp ne i64 %go, 0
+  %i1 = add i64 %i, 1
+  %timeout = icmp eq i64 %i1, 30000000000
+  %stop = or i1 %released, %timeout
+  br i1 %stop, label %done, label %wait
+done:
+  %code = select i1 %released, i32 0, i32 6
+  ret i32 %code
+}
+
+define i32 @launch_hold(ptr %state, i64 %lb, i64 %ub, i64 %tasks) {
+  %r = call i32 @XUParallelLaunch(ptr @hold, ptr %state, i64 %lb, i64 %ub, i64 %tasks)
+  ret i32 %r
 }
 
 define i32 @launch_wait_for_others(ptr %state, i64 %lb, i64 %ub, i64 %tasks) {
@@ -430,19 +462,313 @@ def test_thread_count_is_clamped_and_resets_to_the_default() -> None:
         set_num_threads(0)
     assert get_num_threads() == default
     if "XUNITY_NUM_THREADS" not in os.environ:
-        assert default == min(os.cpu_count() or 1, MAX_THREADS)
+        assert default == expected_default_threads()
 
 
-def test_environment_variable_sets_the_default() -> None:
-    script = (
-        "from xunity.backends.llvm.runtime import get_num_threads; "
-        "print(get_num_threads())"
+# ------------------------------------------------------------ the public knob
+# z = x * y + x: a kernel `xunity.compile` parallelises over the rows.
+MUL_ADD = """
+func.func @main(%x: !graph.tensor<[n, 256], f32>, %y: !graph.tensor<[n, 256], f32>) -> !graph.tensor<[n, 256], f32> {
+  %0 = graph.mul %x, %y : !graph.tensor<[n, 256], f32>, !graph.tensor<[n, 256], f32> -> !graph.tensor<[n, 256], f32>
+  %1 = graph.add %0, %x : !graph.tensor<[n, 256], f32>, !graph.tensor<[n, 256], f32> -> !graph.tensor<[n, 256], f32>
+  func.return %1 : !graph.tensor<[n, 256], f32>
+}
+"""
+
+SCRIPT_TIMEOUT = 300
+"""Seconds a subprocess may take: a hang fails the test instead of hanging it."""
+
+
+def expected_default_threads() -> int:
+    """What the runtime's default should be: the affinity mask's CPUs, capped
+    by the cgroup CPU quota (v2 along the process's cgroup path, v1 at the
+    cpu controller's root), clamped to [1, MAX_THREADS]."""
+    cpus = len(os.sched_getaffinity(0))
+
+    def quota(text_quota: str, text_period: str) -> int:
+        try:
+            q, p = int(text_quota), int(text_period)
+        except ValueError:
+            return cpus
+        return math.ceil(q / p) if q > 0 and p > 0 else cpus
+
+    def read(path: str) -> str:
+        try:
+            return Path(path).read_text().split("\n")[0]
+        except OSError:
+            return ""
+
+    limits = [cpus]
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        if line.startswith("0::"):
+            directory = Path("/sys/fs/cgroup" + line[3:])
+            for level in (directory, *directory.parents):
+                if len(str(level)) < len("/sys/fs/cgroup"):
+                    break
+                fields = read(f"{level}/cpu.max").split()
+                limits.append(quota(*fields) if len(fields) == 2 else cpus)
+            break
+    v1 = "/sys/fs/cgroup/cpu/cpu.cfs_"
+    limits.append(quota(read(v1 + "quota_us"), read(v1 + "period_us")))
+    return max(1, min(min(limits), MAX_THREADS))
+
+
+def run_script(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c script args` in a session of its own, killed whole (forked
+    children included) if it outlives SCRIPT_TIMEOUT."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=SCRIPT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"timed out after {SCRIPT_TIMEOUT} s\n{stdout}\n{stderr}")
+    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    return subprocess.CompletedProcess(process.args, 0, stdout, stderr)
+
+
+@pytest.fixture(scope="module")
+def mul_add() -> xunity.Executable:
+    return xunity.compile(MUL_ADD)
+
+
+def check_mul_add(exe: xunity.Executable, rng: np.random.Generator) -> None:
+    n = int(rng.integers(1, 300))
+    x = rng.standard_normal((n, 256)).astype(np.float32)
+    y = rng.standard_normal((n, 256)).astype(np.float32)
+    np.testing.assert_allclose(exe["main"](x, y), x * y + x, rtol=1e-6, atol=1e-6)
+
+
+def test_set_num_threads_applies_from_the_next_launch(
+    mul_add: xunity.Executable, launch_engine: JitEngine
+) -> None:
+    launch = LaunchFn(launch_engine.address("launch_mark"))
+    rng = np.random.default_rng(0)
+    try:
+        for count in (1, 2, 3, 1):
+            xunity.set_num_threads(count)
+            assert xunity.get_num_threads() == count
+            for _ in range(3):
+                check_mul_add(mul_add, rng)
+            # One participant runs the range in one call; more, in chunks.
+            out = np.full(100, -1, np.int64)
+            assert launch(out.ctypes.data, 0, 100, 0) == 0
+            chunks = len(np.unique(out))
+            assert chunks == (1 if count == 1 else TASKS_PER_THREAD * count)
+        xunity.set_num_threads(10_000)
+        assert xunity.get_num_threads() == MAX_THREADS
+    finally:
+        xunity.set_num_threads(0)
+    if "XUNITY_NUM_THREADS" not in os.environ:
+        assert xunity.get_num_threads() == expected_default_threads()
+
+
+PRINT_THREADS = "import xunity; print(xunity.get_num_threads())"
+
+
+def test_default_is_the_affinity_mask_of_the_process() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "XUNITY_NUM_THREADS"}
+    one_cpu = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        + PRINT_THREADS
+    )
+    assert run_script(one_cpu, env=env).stdout.strip() == "1"
+    default = run_script(PRINT_THREADS, env=env).stdout.strip()
+    assert default == str(expected_default_threads())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3),
+        ("1", 1),
+        ("100", MAX_THREADS),
+        ("0", None),
+        ("-2", None),
+        ("abc", None),
+        ("4x", None),
+        ("", None),
+    ],
+)
+def test_environment_variable_overrides_the_default(
+    value: str, expected: int | None
+) -> None:
+    """Like OMP_NUM_THREADS; anything but a positive number means the default."""
+    result = run_script(PRINT_THREADS, env={**os.environ, "XUNITY_NUM_THREADS": value})
+    assert int(result.stdout) == (expected or expected_default_threads())
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "50000 100000\n"}, 1),  # cgroup v2: half a CPU
+        ({"cpu.max": "100000 100000\n"}, 1),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "70000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ],
+)
+def test_cgroup_quota_caps_the_default(
+    files: dict[str, str], expected: int | None, tmp_path: Path
+) -> None:
+    """The runtime reads /sys/fs/cgroup: a fake one is bind-mounted there in a
+    private mount namespace (skipped where user namespaces are not allowed)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("no unshare")
+    probe = subprocess.run(
+        [unshare, "-rm", "true"], capture_output=True, timeout=SCRIPT_TIMEOUT
+    )
+    if probe.returncode != 0:
+        pytest.skip("unprivileged mount namespaces are not allowed here")
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "XUNITY_NUM_THREADS"}
+    command = f'mount --bind "{root}" /sys/fs/cgroup && exec "$0" -c "$1"'
     result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "XUNITY_NUM_THREADS": "3"},
+        [unshare, "-rm", "sh", "-c", command, sys.executable, PRINT_THREADS],
+        env=env,
         capture_output=True,
         text=True,
-        check=True,
+        timeout=SCRIPT_TIMEOUT,
     )
-    assert result.stdout.strip() == "3"
+    assert result.returncode == 0, result.stderr
+    cpus = len(os.sched_getaffinity(0))
+    assert int(result.stdout) == min(expected or cpus, cpus, MAX_THREADS)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 8], indirect=True)
+def test_python_threads_call_one_kernel_concurrently(
+    mul_add: xunity.Executable, threads: int
+) -> None:
+    """Four threads, fifty calls each: launches that find the pool busy run
+    serially on their caller, every result is right, nothing hangs."""
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            rng = np.random.default_rng(seed)
+            for _ in range(50):
+                check_mul_add(mul_add, rng)
+        except BaseException as error:  # reported by the test thread
+            errors.append(error)
+
+    workers = [
+        threading.Thread(target=work, args=(seed,), daemon=True) for seed in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + SCRIPT_TIMEOUT
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    assert not any(worker.is_alive() for worker in workers), "a caller hung"
+    if errors:
+        raise errors[0]
+
+
+# The parent starts the pool, then forks: while the pool is idle, while another
+# thread's launch holds it (busy, its worker inside a chunk), and through
+# multiprocessing's "fork" start method.  Each child runs the compiled kernel
+# (checked against numpy) and `wait_for_others` on two chunks, which returns 0
+# only if two threads ran chunks at the same time.  The parent must keep working.
+FORK_SCRIPT = r"""
+import ctypes, multiprocessing, os, sys, threading, time, traceback
+import numpy as np
+import xunity
+from xunity.backends.llvm.jit import JitEngine
+from xunity.backends.llvm.runtime import runtime_ir
+
+program, launch_ir = sys.argv[1], sys.argv[2]
+xunity.set_num_threads(2)
+exe = xunity.compile(program)
+engine = JitEngine(cache_dir=None)
+engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
+engine.add(
+    f'target triple = "{engine.target.triple}"\n'
+    f'target datalayout = "{engine.target.data_layout}"\n' + launch_ir
+)
+Launch = ctypes.CFUNCTYPE(
+    ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64
+)
+wait_for_others = Launch(engine.address("launch_wait_for_others"))
+hold = Launch(engine.address("launch_hold"))
+
+
+def run_kernel(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    x = rng.standard_normal((n, 256)).astype(np.float32)
+    y = rng.standard_normal((n, 256)).astype(np.float32)
+    np.testing.assert_allclose(exe["main"](x, y), x * y + x, rtol=1e-6, atol=1e-6)
+
+
+def two_threads_ran():
+    state = np.array([0, 2], np.int64)
+    return wait_for_others(state.ctypes.data, 0, 2, 2) == 0 and state[0] == 2
+
+
+def check(where):
+    for seed in range(5):
+        run_kernel(seed)
+        assert two_threads_ran(), f"{where}: the launch ran on one thread"
+
+
+def fork_and_check(where):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            check(where)
+        except BaseException:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, f"{where}: the child failed"
+
+
+def task(seed):
+    run_kernel(seed)
+    return two_threads_ran()
+
+
+check("parent")
+fork_and_check("child of an idle pool")
+
+state = np.zeros(2, np.int64)
+codes = []
+holder = threading.Thread(
+    target=lambda: codes.append(hold(state.ctypes.data, 0, 2, 2)), daemon=True
+)
+holder.start()
+deadline = time.monotonic() + 60
+while state[1] < 2:  # both participants are inside their chunks
+    assert time.monotonic() < deadline, "hold never ran on two threads"
+    time.sleep(0.001)
+fork_and_check("child forked mid-launch")
+state[0] = 1
+holder.join(60)
+assert not holder.is_alive() and codes == [0], codes
+
+check("parent after the forks")
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    assert pool.map(task, range(6)) == [True] * 6
+fork_and_check("child of a child's parent")
+print("ok")
+"""
+
+
+def test_forked_children_get_a_working_pool() -> None:
+    result = run_script(FORK_SCRIPT, MUL_ADD, LAUNCH_IR)
+    assert result.stdout.strip().endswith("ok")

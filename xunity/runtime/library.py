@@ -3,7 +3,8 @@
 The library is dlopened with ctypes; its `XUModuleMetadata()` JSON
 (written by xunity/runtime/export.py) names the functions and their
 signatures.  Objects a library returns (tensors, arrays) are freed by that
-library's runtime: never `dlclose` it.
+library's runtime: never `dlclose` it.  The library's own thread pool
+follows `xunity.set_num_threads` (xunity/runtime/threads.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from xunity.ir.abi import METADATA_ACCESSOR, METADATA_FORMAT, METADATA_VERSION
 from xunity.runtime.executable import Executable
 from xunity.runtime.export import ExportError
 from xunity.runtime.signature import Signature
+from xunity.runtime.threads import adopt_library_setter
 
 
 class SharedLibrary:
@@ -73,6 +75,9 @@ def load_module(path: str | PathLike[str]) -> Executable:
         entry["name"]: _signature(entry, ctx)
         for entry in library.metadata()["functions"]
     }
+    # The library has its own runtime and thread pool: it follows
+    # xunity.set_num_threads like the JIT's.
+    adopt_library_setter(library.address("XUSetNumThreads"))
     return Executable(library, functions)
 
 
