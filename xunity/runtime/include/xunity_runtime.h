@@ -177,7 +177,14 @@ void* XUArrayCreate(int64_t size, void* const* items);
 void XUObjectIncRef(void* obj);
 void XUObjectDecRef(void* obj);
 
-/*! Threads a parallel region may use; n <= 0 returns to the default. */
+/*!
+ * Threads a parallel region of this library may use, from its next launch on;
+ * n <= 0 returns to the default, counts above 64 are clamped.  The default is
+ * $XUNITY_NUM_THREADS if it is a positive number, else the CPUs the process
+ * may use: its affinity mask, capped by its cgroup CPU quota (rounded up).
+ * The library's thread pool survives fork(): a child forked at any time
+ * starts workers of its own on its first parallel launch.
+ */
 void XUSetNumThreads(int32_t n);
 int32_t XUGetNumThreads(void);
 
