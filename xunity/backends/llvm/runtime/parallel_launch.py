@@ -20,6 +20,7 @@ from xunity.backends.llvm.runtime.builder import (
     return_zero,
 )
 from xunity.backends.llvm.runtime.pool_fork import add_fork_handler
+from xunity.backends.llvm.runtime.pool_placement import add_keep_off_caller
 from xunity.backends.llvm.runtime.pool_workers import (
     add_ensure_workers,
     add_run_tasks,
@@ -42,7 +43,8 @@ def add_thread_pool(rt: RuntimeBuilder, get_count: ir.Function) -> None:
     worker_main = add_worker(rt, pool, run_tasks)
     watch_forks = add_fork_handler(rt, pool)
     ensure_workers = add_ensure_workers(rt, pool, worker_main, watch_forks)
-    _add_launch(rt, pool, get_count, run_tasks, ensure_workers)
+    keep_off_caller = add_keep_off_caller(rt, pool)
+    _add_launch(rt, pool, get_count, run_tasks, ensure_workers, keep_off_caller)
 
 
 def _add_launch(
@@ -51,6 +53,7 @@ def _add_launch(
     get_count: ir.Function,
     run_tasks: ir.Function,
     ensure_workers: ir.Function,
+    keep_off_caller: ir.Function,
 ) -> None:
     fn, b = rt.start("XUParallelLaunch")
     task_fn, closure, lb, ub, num_tasks = fn.args
@@ -80,9 +83,10 @@ def _add_launch(
     _publish(b, pool, (task_fn, closure, lb, size, tasks))
     worker = b.alloca(I64)
     b.store(I64(1), worker)
+    caller_cpu = b.call(rt.libc("sched_getcpu"), [])
     b.branch(blocks["wake"])
 
-    _wake(rt, b, pool, blocks, worker, participants)
+    _wake(rt, b, pool, blocks, worker, participants, (keep_off_caller, caller_cpu))
 
     b.position_at_end(blocks["wait"])
     b.call(run_tasks, [])
@@ -156,14 +160,18 @@ def _wake(
     blocks: dict[str, ir.Block],
     worker: ir.Value,
     participants: ir.Value,
+    placement: tuple[ir.Function, ir.Value],
 ) -> None:
-    """for w in 1..P-1: bump w's generation; futex-wake it if it sleeps.
+    """for w in 1..P-1: keep w off the caller's CPU (pool_placement.py), bump
+    w's generation; futex-wake it if it sleeps.
 
     Both sides are seq_cst (the worker sets `sleeping`, then reads the
     generation), so either the worker sees the bump or we see it asleep.
     """
     b.position_at_end(blocks["wake"])
     w = b.load(worker)
+    keep_off_caller, caller_cpu = placement
+    b.call(keep_off_caller, [w, caller_cpu])
     generation = pool.mailbox(b, w, GENERATION)
     b.atomic_rmw("add", generation, I32(1), "seq_cst")
     asleep = b.load_atomic(pool.mailbox(b, w, SLEEPING), "seq_cst", 4)

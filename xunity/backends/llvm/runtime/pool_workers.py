@@ -22,6 +22,7 @@ from xunity.backends.llvm.runtime.builder import (
     RuntimeBuilder,
 )
 from xunity.backends.llvm.runtime.thread_pool import (
+    AVOIDED_CPU,
     GENERATION,
     JOB_CLOSURE,
     JOB_FN,
@@ -30,6 +31,7 @@ from xunity.backends.llvm.runtime.thread_pool import (
     JOB_TASKS,
     SLEEPING,
     SPIN_ITERATIONS,
+    THREAD,
     PoolState,
 )
 
@@ -202,7 +204,7 @@ def add_ensure_workers(
     more = b.icmp_signed("<", b.load(count), need)
     b.cbranch(more, blocks["make"], blocks["restore"])
 
-    _start_worker(rt, b, blocks, worker_main, count, thread)
+    _start_worker(rt, b, pool, blocks, worker_main, count, thread)
 
     b.position_at_end(blocks["restore"])
     b.call(sigmask, [I32(_SIG_SETMASK), previous_ptr, NULL])
@@ -217,6 +219,7 @@ def add_ensure_workers(
 def _start_worker(
     rt: RuntimeBuilder,
     b: ir.IRBuilder,
+    pool: PoolState,
     blocks: dict[str, ir.Block],
     worker_main: ir.Function,
     count: ir.Value,
@@ -234,5 +237,7 @@ def _start_worker(
 
     b.position_at_end(blocks["detach"])
     b.call(rt.libc("pthread_detach"), [b.load(thread)])
+    b.store(b.load(thread), pool.mailbox(b, index, THREAD))
+    b.store(I32(0), pool.mailbox(b, index, AVOIDED_CPU))
     b.store(index, count)
     b.branch(blocks["loop"])

@@ -62,9 +62,13 @@ SPIN_ITERATIONS = 4096
 
 JOB_FN, JOB_CLOSURE, JOB_LB, JOB_SIZE, JOB_TASKS = range(5)
 """The job's fields: fn, closure, lb, ub - lb, number of chunks."""
-GENERATION, SLEEPING = 0, 1
-"""A mailbox's fields: the futex word the launcher bumps, and whether its
-worker sleeps on it."""
+GENERATION, SLEEPING, THREAD, AVOIDED_CPU = 0, 1, 2, 3
+"""A mailbox's fields: the futex word the launcher bumps, whether its worker
+sleeps on it, the worker's pthread_t, and 1 + the CPU its affinity mask
+leaves out (0: none yet); the last two are the pool owner's alone."""
+CPU_SET_BYTES = 128
+"""A cpu_set_t (1024 CPUs), as sched_getaffinity and pthread_setaffinity_np
+take it."""
 
 
 class PoolState:
@@ -86,7 +90,7 @@ class PoolState:
         self.busy = rt.global_var("xu_pool_busy", I32, align=64)
         """Set while a launch owns the pool."""
         self.started = rt.global_var("xu_workers_started", I64, align=64)
-        mailbox_type = ir.LiteralStructType([I32, I32, ir.ArrayType(I8, 56)])
+        mailbox_type = ir.LiteralStructType([I32, I32, I64, I32, ir.ArrayType(I8, 44)])
         self.mailboxes = rt.global_var(
             "xu_mailboxes", ir.ArrayType(mailbox_type, MAX_THREADS), align=64
         )
@@ -95,5 +99,5 @@ class PoolState:
         return b.gep(self.job, [I32(0), I32(index)])
 
     def mailbox(self, b: ir.IRBuilder, worker: ir.Value, index: int) -> ir.Value:
-        """Field `index` (GENERATION or SLEEPING) of `worker`'s mailbox."""
+        """Field `index` (GENERATION, SLEEPING, ...) of `worker`'s mailbox."""
         return b.gep(self.mailboxes, [I64(0), worker, I32(index)])
