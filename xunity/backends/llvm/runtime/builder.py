@@ -55,6 +55,7 @@ _LIBC: dict[str, tuple[ir.Type, list[ir.Type], bool]] = {
     "sched_getaffinity": (I32, [I32, I64, PTR], False),
     "sched_getcpu": (I32, [], False),
     "pthread_setaffinity_np": (I32, [I64, I64, PTR], False),
+    "pthread_getaffinity_np": (I32, [I64, I64, PTR], False),
     "fopen": (PTR, [PTR, PTR], False),
     "fgets": (PTR, [PTR, I32, PTR], False),
     "fclose": (I32, [PTR], False),

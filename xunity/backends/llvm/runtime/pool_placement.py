@@ -12,9 +12,9 @@ as the pair stays, seconds at a time.  So the launcher sets each
 participant's affinity to the CPUs it may use itself minus the one it runs
 on, whenever that CPU differs from the one the worker's mask last left out;
 the kernel then moves the worker at once, and keeps it away.  No CPU is
-pinned: the mask keeps every other allowed CPU, and it is only narrowed when
-at least two CPUs are allowed, so no worker is ever left without a CPU to
-run on (the kernel would fall back to any CPU, but never needs to).
+pinned: the mask is the worker's CPUs at its start (its creator's, so a
+user's restriction of the process holds) minus the caller's CPU, and it is
+only narrowed when that leaves a CPU, so no worker is ever without one.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def add_keep_off_caller(rt: RuntimeBuilder, pool: PoolState) -> ir.Function:
     mask = b.alloca(ir.ArrayType(I8, CPU_SET_BYTES))
     rebind = fn.append_basic_block("rebind")
     narrow = fn.append_basic_block("narrow")
+    apply = fn.append_basic_block("apply")
     done = fn.append_basic_block("done")
     avoided = pool.mailbox(b, worker, AVOIDED_CPU)
     wanted = b.add(cpu, I32(1))
@@ -57,16 +58,18 @@ def add_keep_off_caller(rt: RuntimeBuilder, pool: PoolState) -> ir.Function:
     b.position_at_end(rebind)
     b.store(wanted, avoided)
     bytes_ = b.bitcast(mask, I8.as_pointer())
-    known = b.call(rt.libc("sched_getaffinity"), [I32(0), I64(CPU_SET_BYTES), bytes_])
+    b.call(rt.libc("memcpy"), [bytes_, pool.start_mask(b, worker), I64(CPU_SET_BYTES)])
     byte = b.gep(bytes_, [b.lshr(cpu, I32(3))])
     bit = b.trunc(b.shl(I32(1), b.and_(cpu, I32(7))), I8)
     has_cpu = b.icmp_unsigned("!=", b.and_(b.load(byte), bit), I8(0))
     others = b.icmp_signed(">", _count_cpus(b, mask), I64(1))
-    usable = b.and_(b.icmp_signed("==", known, I32(0)), b.and_(has_cpu, others))
-    b.cbranch(usable, narrow, done)
+    b.cbranch(b.and_(has_cpu, others), narrow, apply)
 
     b.position_at_end(narrow)
     b.store(b.and_(b.load(byte), b.not_(bit)), byte)
+    b.branch(apply)
+
+    b.position_at_end(apply)
     thread = b.load(pool.mailbox(b, worker, THREAD))
     b.call(rt.libc("pthread_setaffinity_np"), [thread, I64(CPU_SET_BYTES), bytes_])
     b.branch(done)

@@ -23,6 +23,7 @@ from xunity.backends.llvm.runtime.builder import (
 )
 from xunity.backends.llvm.runtime.thread_pool import (
     AVOIDED_CPU,
+    CPU_SET_BYTES,
     GENERATION,
     JOB_CLOSURE,
     JOB_FN,
@@ -238,6 +239,9 @@ def _start_worker(
     b.position_at_end(blocks["detach"])
     b.call(rt.libc("pthread_detach"), [b.load(thread)])
     b.store(b.load(thread), pool.mailbox(b, index, THREAD))
+    mask_size = I64(CPU_SET_BYTES)
+    start_mask = pool.start_mask(b, index)
+    b.call(rt.libc("pthread_getaffinity_np"), [b.load(thread), mask_size, start_mask])
     b.store(I32(0), pool.mailbox(b, index, AVOIDED_CPU))
     b.store(index, count)
     b.branch(blocks["loop"])

@@ -94,9 +94,19 @@ class PoolState:
         self.mailboxes = rt.global_var(
             "xu_mailboxes", ir.ArrayType(mailbox_type, MAX_THREADS), align=64
         )
+        cpu_set = ir.ArrayType(I8, CPU_SET_BYTES)
+        self.start_masks = rt.global_var(
+            "xu_worker_start_masks", ir.ArrayType(cpu_set, MAX_THREADS), align=64
+        )
+        """Each worker's CPUs when it started (its creator's): what placement
+        narrows, so a user's restriction of the process is kept."""
 
     def job_field(self, b: ir.IRBuilder, index: int) -> ir.Value:
         return b.gep(self.job, [I32(0), I32(index)])
+
+    def start_mask(self, b: ir.IRBuilder, worker: ir.Value) -> ir.Value:
+        """`worker`'s start mask as an i8*."""
+        return b.gep(self.start_masks, [I64(0), worker, I32(0)])
 
     def mailbox(self, b: ir.IRBuilder, worker: ir.Value, index: int) -> ir.Value:
         """Field `index` (GENERATION, SLEEPING, ...) of `worker`'s mailbox."""
