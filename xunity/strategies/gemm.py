@@ -2,17 +2,38 @@
 
 GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K, N]`):
 
+    [M symbolic and <= GEMV_MAX_ROWS at run time, rhs not prepacked:
+     the GEMV of gemv.py; below, only the epilogue runs]
     for b..                                   batch (broadcast like numpy)
       for jc < ceil(N / NC)                   column block, nc = min(NC, N - jc*NC)
-        for pc < max(1, ceil(K / KC))         depth block,  kc = min(KC, K - pc*KC)
+        for po < depth_outer                  depth blocks outside the tasks
           parallel p < ceil(nc / NR):         pack rhs[pc.., jc..] into panels
             packed_b[p, k, j] (zero past N)     NR columns, k-major (L2-resident)
-          parallel ib:                        a group of MR-row panels of lhs per task
-            packed_a[g, k, r] (zero past M)     (L1/L2-resident, thread-local)
-            for p < nc / NR: for g:           C[MR, NR] (+)= A[g] @ packed_b[p]
-              cpu.gemm_microkernel
-            last, narrower panel: a 16, 32 or 48 wide micro-kernel
-            if pc is last: gemm_epilogue     C[rows, nc] = C (fusion hook)
+          parallel (ib, slice):               a group of MR-row panels of lhs x
+                                              a run of B panels, per task
+            for pi < depth_inner:             depth blocks inside the task
+              packed_a[g, k, r] (zero past M)   (L1/L2-resident, thread-local)
+              for p in slice: for g:          C[MR, NR] (+)= A[g] @ B panel p
+                cpu.gemm_microkernel
+              last, narrower panel: a 16, 32 or 48 wide micro-kernel
+            if po is last: gemm_epilogue      C[rows, slice] = C (fusion hook)
+
+The split is chosen at run time from the row count, so one kernel serves
+every M (the dims may all be symbolic):
+
+- many rows (more than FEW_ROW_PANELS row panels): depth blocks outside
+  (depth_inner = 1), B packed per block, tasks over groups of up to
+  MAX_GROUP row panels, each block's panels split into column slices only
+  when there are fewer than ROW_TASKS row groups;
+- few rows: one group of all row panels, ROW_TASKS column slices, the depth
+  loop inside the task (one parallel launch per column block) and B read
+  where it is, rows N apart (only the partial last panel is copied, padded):
+  with one row block, B is read once whatever its layout, so packing it
+  would only add a copy; a prepacked rhs is read in place in both cases;
+- GEMV (symbolic M <= GEMV_MAX_ROWS, a plain matmul): the GEMV streams the
+  rhs once; the loops above then run no depth block, one task, only the
+  epilogue, so that `gemm_epilogue` stays the one final block of `out`
+  (kernel fusion puts a consumer there; the GEMV's sums pass through it).
 
 The micro-kernel keeps the MR x NR tile of C in registers for the whole kc
 loop (8 x 48 f32 = 24 zmm accumulators, 3 B vectors, 1 broadcast; 8 rows
@@ -24,7 +45,6 @@ tile that covers it (N = 1024 leaves 16 columns: a full tile would spend 3%
 of all FMAs on padding).  A full row panel of A is packed by one k loop that
 stores all MR rows, which LLVM turns into an in-register transpose (a loop
 per row would scatter to stride-MR addresses).
-Every dim may be symbolic: the block counts and edge sizes are index values.
 """
 
 from __future__ import annotations
@@ -40,7 +60,7 @@ from xunity.dialects.graph.linalg import MatmulOp, PackedMatmulOp
 from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import Buffer, KernelBuilder, block_over, loop_over
 from xunity.strategies.base import KernelStrategy
-from xunity.strategies.gemv import GEMV_MAX_ROWS
+from xunity.strategies.gemv import GEMV_MAX_ROWS, build_gemv
 from xunity.strategies.matmul import (
     Loop,
     Matmul,
@@ -56,12 +76,18 @@ WIDTH = cpu.GemmMicrokernelOp.VECTOR_WIDTH
 KC = 256
 """Depth block: a packed A panel (KC x MR, 8 KiB) stays in L1."""
 ROW_TASKS = 8
-"""Parallel row tasks a GEMM aims for (a few per thread, so that the pool
-can balance them); each takes ceil(row panels / ROW_TASKS) panels ..."""
+"""Parallel tasks a GEMM aims for (a few per thread, so that the pool can
+balance them): row tasks, each taking ceil(row panels / ROW_TASKS) panels ..."""
 MAX_GROUP = 2
 """... but at most this many.  Sharing each B panel between two A panels
 halves the B traffic from L3 (M = 128: 1.17x -> 1.19x numpy, paired runs);
 larger groups measured slower at M = 1024 (C tiles 4 KiB apart in more rows)."""
+FEW_ROW_PANELS = 8
+"""Up to this many row panels (64 rows), a GEMM runs in *column slices*
+instead: one row block of all the panels, ROW_TASKS tasks each over a run of
+B panels and all depth blocks (one parallel launch), B read where it is
+(1024 x 1024 rhs, best of 10 x 30 calls: m = 33 0.33 -> 0.24 ms, m = 64
+0.42 -> 0.37 ms; 16 panels gained nothing clear at m = 72..128)."""
 NC = 42 * NR
 """Column block (2016): A is packed once per (depth block, column block), so
 one block spans the usual widths; each micro-kernel streams its 48 KiB B
@@ -73,7 +99,9 @@ rank of such a Buffer are ever read)."""
 
 
 def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
-    """graph.matmul: B is packed per (column, depth) block on every call."""
+    """graph.matmul: B is packed per (column, depth) block on every call, or
+    read in place for few rows; a symbolic row count of at most GEMV_MAX_ROWS
+    runs the GEMV instead."""
     del op
     _gemm(kb, prepacked=False)
 
@@ -84,79 +112,144 @@ def packed_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     _gemm(kb, prepacked=True)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How one call splits its work, as run-time values (the dims may be symbolic)."""
+
+    small: SSAValue | None
+    """i1: the GEMV ran (a symbolic row count <= GEMV_MAX_ROWS), the loops
+    below run only the epilogue; None where that cannot happen."""
+    few: SSAValue
+    """i1: at most FEW_ROW_PANELS row panels: column slices, depth inside the
+    tasks, B read in place."""
+    row_panels: SSAValue
+    group: SSAValue
+    """Row panels per row block."""
+    row_blocks: SSAValue
+    slices: SSAValue
+    """Column slices wanted per row block (fewer if the block has fewer panels)."""
+    depth_blocks: SSAValue
+    depth_outer: SSAValue
+    """Depth blocks outside the tasks (each a parallel launch) ..."""
+    depth_inner: SSAValue
+    """... and inside each task: (depth_blocks, 1), or (1, depth_blocks) if few."""
+
+
+def _plan(mm: Matmul, small: SSAValue | None) -> _Plan:
+    kb = mm.kb
+    e = kb.emitter
+    one = kb.dim(1)
+    row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
+    few = e.compare("le", row_panels, e.index(FEW_ROW_PANELS))
+    # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP;
+    # few: all of them.
+    wanted = ceildiv(e, row_panels, ROW_TASKS)
+    group = e.minimum(e.maximum(wanted, one), e.index(MAX_GROUP))
+    group = e.select(few, e.maximum(row_panels, one), group)
+    row_blocks = e.emit(arith.CeilDivUIOp(row_panels, group))
+    # Fewer row blocks than ROW_TASKS: each block's B panels are split into
+    # column slices too, so that every thread has work.
+    slices = e.emit(arith.CeilDivUIOp(e.index(ROW_TASKS), e.maximum(row_blocks, one)))
+    depth_blocks = e.maximum(kb.dim(mm.lhs.shape[-1].ceildiv(KC)), one)
+    depth_outer = e.select(few, one, depth_blocks)
+    depth_inner = e.select(few, depth_blocks, one)
+    if small is not None:  # the GEMV did the sums: one task for the epilogue
+        slices = e.select(small, one, slices)
+        depth_inner = e.select(small, kb.zero, depth_inner)
+    return _Plan(
+        small,
+        few,
+        row_panels,
+        group,
+        row_blocks,
+        slices,
+        depth_blocks,
+        depth_outer,
+        depth_inner,
+    )
+
+
 def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
     mm = Matmul(kb)
+    e = kb.emitter
+    # A symbolic row count may be small at run time: then the GEMV streams
+    # the rhs once instead, and the GEMM's loops below only run the epilogue
+    # (the one final block of `out`, where kernel fusion puts a consumer).
+    small = None
+    if not prepacked and static_rows(mm.lhs) is None:
+        small = e.compare("le", mm.m, e.index(GEMV_MAX_ROWS))
+        with loop_over(kb, e.select(small, kb.dim(1), kb.zero)):
+            build_gemv(mm)
+    plan = _plan(mm, small)
     e = kb.emitter
     if prepacked:
         packed_b = mm.rhs
     else:  # sized for the largest block this call packs: small products stay small
         max_panels = ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
+        max_panels = e.select(plan.few, kb.zero, max_panels)
         max_depth = e.minimum(mm.k, e.index(KC))
         packed_b_type = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX, NR])
         allocated = e.emit(tir.AllocBufferOp(packed_b_type, [max_panels, max_depth]))
         packed_b = Buffer(allocated, (_RUNTIME, _RUNTIME, SymExpr.of(NR)), f32)
     column_blocks = kb.dim(mm.out.shape[-1].ceildiv(NC))
-    depth_blocks = e.maximum(kb.dim(mm.lhs.shape[-1].ceildiv(KC)), kb.dim(1))
-    row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
-    # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP.
-    wanted = ceildiv(e, row_panels, ROW_TASKS)
-    group = e.minimum(e.maximum(wanted, e.index(1)), e.index(MAX_GROUP))
-    row_blocks = e.emit(arith.CeilDivUIOp(row_panels, group))
     with (
         kb.loops(mm.batch_shape) as batch_vars,
         loop_over(kb, column_blocks) as jc,
-        loop_over(kb, depth_blocks) as pc,
+        loop_over(kb, plan.depth_outer) as po,
     ):
         block = _GemmBlock(
             mm,
+            plan,
             packed_b,
             prepacked,
             mm.batch_loops(batch_vars),
             Loop(jc, column_blocks),
-            Loop(pc, depth_blocks),
+            Loop(po, plan.depth_outer),
         )
         if not prepacked:
-            block.pack_b()
-        with loop_over(kb, row_blocks, parallel=True) as ib:
-            block.row_block(Loop(ib, row_blocks), group, row_panels)
+            block.pack_b(_Depth(block, po))
+        block.tasks()
 
 
 class _GemmBlock:
-    """The work of one (column block jc, depth block pc) of a GEMM."""
+    """The work of one column block jc (and, unless few, one depth block) of a GEMM."""
 
     def __init__(
         self,
         mm: Matmul,
+        plan: _Plan,
         packed_b: Buffer,
         prepacked: bool,
         batch: list[Loop],
         jc: Loop,
-        pc: Loop,
+        po: Loop,
     ):
-        self.mm, self.kb = mm, mm.kb
+        self.mm, self.kb, self.plan = mm, mm.kb, plan
         self.packed_b, self.prepacked = packed_b, prepacked
-        self.batch, self.jc, self.pc = batch, jc, pc
+        self.batch, self.jc, self.po = batch, jc, po
         e = self.kb.emitter
         self.col0 = e.mul(jc.var, e.index(NC))
         self.nc = e.minimum(e.index(NC), e.sub(mm.n, self.col0))
         self.panels = ceildiv(e, self.nc, NR)
-        self.kc = e.minimum(e.index(KC), e.sub(mm.k, e.mul(pc.var, e.index(KC))))
-        self.accumulate = e.compare("ne", pc.var, self.kb.zero)
+        self.full_panels = e.floordiv(self.nc, e.index(NR))
+        self.rest = e.sub(self.nc, e.mul(self.full_panels, e.index(NR)))
 
-    def pack_b(self) -> None:
-        """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N.
+    def pack_b(self, depth: _Depth) -> None:
+        """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N
+        (not when few: then B is read in place).
 
         Copy and zero fill are separate loops without selects, so the copy of
         each contiguous row segment vectorises."""
         kb, mm, packed_b = self.kb, self.mm, self.packed_b
-        with loop_over(kb, self.panels, parallel=True) as p:
+        panels = kb.emitter.select(self.plan.few, kb.zero, self.panels)
+        with loop_over(kb, panels, parallel=True) as p:
             e = kb.emitter
             col0 = e.add(self.col0, e.mul(p, e.index(NR)))
             valid = e.minimum(e.index(NR), e.sub(mm.n, col0))
             padding = e.sub(e.index(NR), valid)
-            with loop_over(kb, self.kc) as k:
-                outer = [*self._batch_pairs(), self.jc.pair, self.pc.pair]
-                outer += [(p, self.panels), (k, self.kc)]
+            with loop_over(kb, depth.kc) as k:
+                outer = [*self._batch_pairs(), self.jc.pair, depth.pair]
+                outer += [(p, self.panels), (k, depth.kc)]
                 with (
                     loop_over(kb, valid) as j,
                     block_over(
@@ -170,7 +263,7 @@ class _GemmBlock:
                     row = e.add(e.mul(vpc, e.index(KC)), vk)
                     value = e.load(mm.rhs, mm.rhs_at(batch, row, column))
                     e.store(value, packed_b, [vp, vk, vj])
-                pairs = [(p, self.panels), (k, self.kc)]
+                pairs = [(p, self.panels), (k, depth.kc)]
                 with (
                     loop_over(kb, padding) as j,
                     block_over(
@@ -181,59 +274,169 @@ class _GemmBlock:
                     column = e.sub(e.index(NR - 1), vj)
                     e.store(e.constant(0, f32), packed_b, [vp, vk, column])
 
-    def row_block(self, ib: Loop, group: SSAValue, row_panels: SSAValue) -> None:
-        """Pack up to `group` MR-row panels of lhs (thread-local, k-major, zero
-        past M), then for each B panel the micro-kernels of all of them: the
-        B panel is read from L3 once per block and reused from L1/L2, the
-        packed A panels stay in L2."""
-        kb, mm = self.kb, self.mm
+    def tasks(self) -> None:
+        """The parallel tasks: every (row block, column slice) pair, a slice
+        being a run of whole B panels of this block (none left empty)."""
+        kb, plan = self.kb, self.plan
         e = kb.emitter
-        a_type = MemRefType(f32, [MAX_GROUP, KC, MR])
-        packed_a = e.emit(tir.AllocBufferOp(a_type))
+        wanted = e.minimum(plan.slices, self.panels)
+        per_slice = e.emit(arith.CeilDivUIOp(self.panels, wanted))
+        slices = e.emit(arith.CeilDivUIOp(self.panels, per_slice))
+        with loop_over(kb, e.mul(plan.row_blocks, slices), parallel=True) as task:
+            e = kb.emitter
+            ib = e.emit(arith.DivUIOp(task, slices))
+            first = e.mul(e.emit(arith.RemUIOp(task, slices)), per_slice)
+            last = e.minimum(e.add(first, per_slice), self.panels)
+            self._task(ib, _Slice(first, last))
+
+    def _task(self, ib: SSAValue, piece: _Slice) -> None:
+        """Row block `ib` x the B panels of `piece`: for each depth block
+        inside the task, pack up to `group` MR-row panels of lhs (thread-local,
+        k-major, zero past M), then for each B panel the micro-kernels of all
+        of them: the B panel is read from L3 once per block and reused from
+        L1/L2, the packed A panels stay in L2.  Then the epilogue."""
+        kb, mm, plan = self.kb, self.mm, self.plan
+        e = kb.emitter
+        a_type = MemRefType(f32, [DYNAMIC_INDEX, KC, MR])
+        packed_a = Buffer(
+            e.emit(tir.AllocBufferOp(a_type, [plan.group])),
+            (_RUNTIME, SymExpr.of(KC), SymExpr.of(MR)),
+            f32,
+        )
         tile = e.emit(tir.AllocBufferOp(MemRefType(f32, [MR * NR])))
-        a_shape = (SymExpr.of(MAX_GROUP), SymExpr.of(KC), SymExpr.of(MR))
-        packed_a_buffer = Buffer(packed_a, a_shape, f32)
-        first = e.mul(ib.var, group)
-        count = e.minimum(group, e.sub(row_panels, first))
-        with loop_over(kb, count) as g:
-            e = kb.emitter
-            panel = (e.add(first, g), row_panels)
-            rows = self._rows(panel[0])
-            self._pack_panel(panel, (g, count), packed_a_buffer, rows)
-        e = kb.emitter
+        edge_b = None
+        if not self.prepacked:  # few: the last, partial panel of B, padded
+            edge_type = MemRefType(f32, [DYNAMIC_INDEX, NR])
+            edge_depth = e.select(plan.few, e.index(KC), kb.zero)
+            edge = e.emit(tir.AllocBufferOp(edge_type, [edge_depth]))
+            edge_b = Buffer(edge, (_RUNTIME, SymExpr.of(NR)), f32)
+        first = e.mul(ib, plan.group)
+        count = e.minimum(plan.group, e.sub(plan.row_panels, first))
+        rows = _Rows(first, count)
         tile_ptr = e.emit(tir.AccessPtrOp(tile, [kb.zero]))
-        full_panels = e.floordiv(self.nc, e.index(NR))
-        with loop_over(kb, full_panels) as p, loop_over(kb, count) as g:
-            e = kb.emitter
-            self._tile(packed_a, tile_ptr, e.add(first, g), g).call(p, e.index(NR), NR)
-        # The last, narrower panel runs the narrowest tile that covers it
-        # (N = 1024 leaves 16 columns: a 48-wide tile would waste 2/3).
-        e = kb.emitter
-        rest = e.sub(self.nc, e.mul(full_panels, e.index(NR)))
-        for width in range(WIDTH, NR + 1, WIDTH):
-            e = kb.emitter
-            above = e.compare("gt", rest, e.index(width - WIDTH))
-            within = e.compare("le", rest, e.index(width))
-            fits = e.emit(arith.AndIOp(above, within))
-            trips = e.select(fits, e.index(1), kb.zero)
-            with loop_over(kb, trips), loop_over(kb, count) as g:
+        with loop_over(kb, plan.depth_inner) as pi:
+            depth = _Depth(self, kb.emitter.add(self.po.var, pi))
+            with loop_over(kb, count) as g:
                 e = kb.emitter
-                tiles = self._tile(packed_a, tile_ptr, e.add(first, g), g)
-                tiles.call(full_panels, rest, width)
+                panel = e.add(first, g)
+                self._pack_panel(depth, (panel, plan.row_panels), (g, count), packed_a)
+            if edge_b is not None:
+                self._pack_edge(depth, piece, edge_b)
+            self._micro_kernels(depth, piece, rows, packed_a, tile_ptr, edge_b)
         e = kb.emitter
         row0 = e.mul(first, e.index(MR))
-        self._epilogue(row0, e.minimum(e.mul(count, e.index(MR)), e.sub(mm.m, row0)))
+        row_count = e.minimum(e.mul(count, e.index(MR)), e.sub(mm.m, row0))
+        col0 = e.mul(piece.first, e.index(NR))
+        cols = e.sub(e.minimum(e.mul(piece.last, e.index(NR)), self.nc), col0)
+        self._epilogue(row0, row_count, col0, cols)
 
-    def b_panel(self, panel: SSAValue) -> SSAValue:
-        """The address of B panel `panel` of this block: in the per-block
-        buffer, or at (column, depth) offsets in a prepacked rhs."""
-        e, zero = self.kb.emitter, self.kb.zero
+    def _micro_kernels(
+        self,
+        depth: _Depth,
+        piece: _Slice,
+        rows: _Rows,
+        packed_a: Buffer,
+        tile_ptr: SSAValue,
+        edge_b: Buffer | None,
+    ) -> None:
+        """For each B panel of the slice, the micro-kernels of all packed A
+        panels; the last, narrower panel runs the narrowest tile that covers
+        it (N = 1024 leaves 16 columns: a 48-wide tile would waste 2/3)."""
+        kb = self.kb
+        e = kb.emitter
+        full_end = e.minimum(piece.last, self.full_panels)
+        full = e.maximum(e.sub(full_end, piece.first), kb.zero)
+        # Where B may be packed or read in place, one loop for each, so that
+        # each micro-kernel has a constant B row stride (NR) or N.
+        layouts = [(False, full)]
         if not self.prepacked:
-            return e.emit(tir.AccessPtrOp(self.packed_b.value, [panel, zero, zero]))
-        first = e.mul(self.jc.var, e.index(NC // NR))
-        depth = e.mul(self.pc.var, e.index(KC))
-        index = [e.add(first, panel), depth, zero]
-        return e.emit(tir.AccessPtrOp(self.packed_b.value, index))
+            few = self.plan.few
+            layouts = [(False, e.select(few, kb.zero, full))]
+            layouts += [(True, e.select(few, full, kb.zero))]
+        for in_place, panels in layouts:
+            with loop_over(kb, panels) as p, loop_over(kb, rows.count) as g:
+                e = kb.emitter
+                panel = e.add(piece.first, p)
+                b_ptr, b_stride = self._b_panel(depth, panel, in_place)
+                tile = self._tile(depth, packed_a, tile_ptr, rows, g)
+                tile.call(panel, b_ptr, b_stride, e.index(NR), NR)
+        e = kb.emitter
+        holds_edge = e.compare("gt", piece.last, self.full_panels)
+        for width in range(WIDTH, NR + 1, WIDTH):
+            e = kb.emitter
+            above = e.compare("gt", self.rest, e.index(width - WIDTH))
+            within = e.compare("le", self.rest, e.index(width))
+            fits = e.emit(arith.AndIOp(e.emit(arith.AndIOp(above, within)), holds_edge))
+            trips = e.select(fits, e.index(1), kb.zero)
+            with loop_over(kb, trips), loop_over(kb, rows.count) as g:
+                e = kb.emitter
+                b_ptr = self._edge_panel(depth, edge_b)
+                tile = self._tile(depth, packed_a, tile_ptr, rows, g)
+                tile.call(self.full_panels, b_ptr, e.index(NR), self.rest, width)
+
+    def _b_panel(
+        self, depth: _Depth, panel: SSAValue, in_place: bool = False
+    ) -> tuple[SSAValue, SSAValue]:
+        """The address and row stride of full B panel `panel` of this block:
+        in the per-block buffer (NR), or `in_place` in the rhs (N); at
+        (column, depth) offsets in a prepacked rhs (NR)."""
+        e, zero = self.kb.emitter, self.kb.zero
+        nr = e.index(NR)
+        if self.prepacked:
+            first = e.mul(self.jc.var, e.index(NC // NR))
+            index = [e.add(first, panel), depth.k0, zero]
+            return e.emit(tir.AccessPtrOp(self.packed_b.value, index)), nr
+        if not in_place:
+            index = [panel, zero, zero]
+            return e.emit(tir.AccessPtrOp(self.packed_b.value, index)), nr
+        column = e.add(self.col0, e.mul(panel, nr))
+        batch = [loop.var for loop in self.batch]
+        index = self.mm.rhs_at(batch, depth.k0, column)
+        return e.emit(tir.AccessPtrOp(self.mm.rhs.value, index)), self.mm.n
+
+    def _edge_panel(self, depth: _Depth, edge_b: Buffer | None) -> SSAValue:
+        """The address of the last, partial B panel (row stride NR)."""
+        e, zero = self.kb.emitter, self.kb.zero
+        if edge_b is None:
+            return self._b_panel(depth, self.full_panels)[0]
+        index = [self.full_panels, zero, zero]
+        packed = e.emit(tir.AccessPtrOp(self.packed_b.value, index))
+        edge = e.emit(tir.AccessPtrOp(edge_b.value, [zero, zero]))
+        return e.select(self.plan.few, edge, packed)
+
+    def _pack_edge(self, depth: _Depth, piece: _Slice, edge_b: Buffer) -> None:
+        """few: edge_b[k, j] = rhs[pc*KC + k, jc*NC + full_panels*NR + j], zero
+        past N, by the task whose slice holds the partial panel (the full
+        panels are read in place; this one would be read past N's end)."""
+        kb, mm = self.kb, self.mm
+        e = kb.emitter
+        holds_edge = e.compare("gt", piece.last, self.full_panels)
+        wanted = e.emit(arith.AndIOp(self.plan.few, holds_edge))
+        depth_rows = e.select(wanted, depth.kc, kb.zero)
+        padding = e.sub(e.index(NR), self.rest)
+        column0 = e.add(self.col0, e.mul(self.full_panels, e.index(NR)))
+        with loop_over(kb, depth_rows) as k:
+            pairs = [*self._batch_pairs(), depth.pair, (k, depth.kc)]
+            with (
+                loop_over(kb, self.rest) as j,
+                block_over(
+                    kb, "gemm_pack_b_edge", [*pairs, (j, self.rest)], [mm.rhs], [edge_b]
+                ) as ivs,
+            ):
+                e = kb.emitter
+                batch, (vpc, vk, vj) = self._split(ivs)
+                row = e.add(e.mul(vpc, e.index(KC)), vk)
+                value = e.load(mm.rhs, mm.rhs_at(batch, row, e.add(column0, vj)))
+                e.store(value, edge_b, [vk, vj])
+            with (
+                loop_over(kb, padding) as j,
+                block_over(
+                    kb, "gemm_pad_b_edge", [(k, depth.kc), (j, padding)], [], [edge_b]
+                ) as (vk, vj),
+            ):
+                e = kb.emitter
+                column = e.sub(e.index(NR - 1), vj)
+                e.store(e.constant(0, f32), edge_b, [vk, column])
 
     def _rows(self, panel: SSAValue) -> SSAValue:
         """How many of row panel `panel`'s MR rows exist."""
@@ -241,20 +444,26 @@ class _GemmBlock:
         return e.minimum(e.index(MR), e.sub(self.mm.m, e.mul(panel, e.index(MR))))
 
     def _tile(
-        self, packed_a: SSAValue, tile_ptr: SSAValue, panel: SSAValue, slot: SSAValue
+        self,
+        depth: _Depth,
+        packed_a: Buffer,
+        tile_ptr: SSAValue,
+        rows: _Rows,
+        slot: SSAValue,
     ) -> _TileCall:
-        """Micro-kernel calls for row panel `panel`, packed at `slot` of packed_a."""
+        """Micro-kernel calls for the row panel packed at `slot` of packed_a."""
         e, zero = self.kb.emitter, self.kb.zero
-        a_ptr = e.emit(tir.AccessPtrOp(packed_a, [slot, zero, zero]))
+        a_ptr = e.emit(tir.AccessPtrOp(packed_a.value, [slot, zero, zero]))
+        panel = e.add(rows.first, slot)
         row0 = e.mul(panel, e.index(MR))
-        return _TileCall(self, a_ptr, tile_ptr, row0, self._rows(panel))
+        return _TileCall(self, depth, a_ptr, tile_ptr, row0, self._rows(panel))
 
     def _pack_panel(
         self,
+        depth: _Depth,
         panel: tuple[SSAValue, SSAValue],
         slot: tuple[SSAValue, SSAValue],
         packed_a: Buffer,
-        rows: SSAValue,
     ) -> None:
         """packed_a[slot, k, r] = lhs[row0 + r, depth0 + k], zero past M.
 
@@ -265,10 +474,11 @@ class _GemmBlock:
         then zeros."""
         kb, mm = self.kb, self.mm
         e = kb.emitter
+        rows = self._rows(panel[0])
         full = e.compare("eq", rows, e.index(MR))
-        depth = e.select(full, self.kc, kb.zero)
-        with loop_over(kb, depth) as k:
-            pairs = [*self._batch_pairs(), panel, slot, self.pc.pair, (k, self.kc)]
+        kc = e.select(full, depth.kc, kb.zero)
+        with loop_over(kb, kc) as k:
+            pairs = [*self._batch_pairs(), panel, slot, depth.pair, (k, depth.kc)]
             with block_over(kb, "gemm_pack_a_full", pairs, [mm.lhs], [packed_a]) as ivs:
                 e = kb.emitter
                 batch, (vpanel, vslot, vpc, vk) = self._split(ivs)
@@ -281,36 +491,41 @@ class _GemmBlock:
         e = kb.emitter
         edge_rows = e.select(full, kb.zero, rows)
         padding = e.sub(e.index(MR), rows)
-        with loop_over(kb, edge_rows) as r, loop_over(kb, self.kc) as k:
-            pairs = [*self._batch_pairs(), panel, slot, self.pc.pair]
-            pairs += [(r, edge_rows), (k, self.kc)]
+        with loop_over(kb, edge_rows) as r, loop_over(kb, depth.kc) as k:
+            pairs = [*self._batch_pairs(), panel, slot, depth.pair]
+            pairs += [(r, edge_rows), (k, depth.kc)]
             with block_over(kb, "gemm_pack_a", pairs, [mm.lhs], [packed_a]) as ivs:
                 e = kb.emitter
                 batch, (vpanel, vslot, vpc, vr, vk) = self._split(ivs)
                 row = e.add(e.mul(vpanel, e.index(MR)), vr)
-                depth = e.add(e.mul(vpc, e.index(KC)), vk)
-                value = e.load(mm.lhs, mm.lhs_at(batch, row, depth))
+                column = e.add(e.mul(vpc, e.index(KC)), vk)
+                value = e.load(mm.lhs, mm.lhs_at(batch, row, column))
                 e.store(value, packed_a, [vslot, vk, vr])
-        with loop_over(kb, padding) as r, loop_over(kb, self.kc) as k:
-            pairs = [slot, (r, padding), (k, self.kc)]
+        with loop_over(kb, padding) as r, loop_over(kb, depth.kc) as k:
+            pairs = [slot, (r, padding), (k, depth.kc)]
             with block_over(kb, "gemm_pad_a", pairs, [], [packed_a]) as ivs:
                 e = kb.emitter
                 vslot, vr, vk = ivs
                 row = e.sub(e.index(MR - 1), vr)
                 e.store(e.constant(0, f32), packed_a, [vslot, vk, row])
 
-    def _epilogue(self, row0: SSAValue, rows: SSAValue) -> None:
-        """After the last depth block, one pass over the finished rows x nc
-        strip of C while it is in cache: the identity (folded away by LLVM)
-        until kernel fusion (xunity/lowering/kernel_fusion.py) puts an
-        elementwise consumer here, e.g. bias + gelu."""
+    def _epilogue(
+        self, row0: SSAValue, rows: SSAValue, col0: SSAValue, cols: SSAValue
+    ) -> None:
+        """After the last depth block, one pass over the task's finished rows x
+        cols strip of C (columns from col0 of this block) while it is in
+        cache: the identity (folded away by LLVM) until kernel fusion
+        (xunity/lowering/kernel_fusion.py) puts an elementwise consumer here,
+        e.g. bias + gelu.  Where the GEMV ran, this pass alone runs (over the
+        whole of C): it stays the one final block of `out`."""
         kb, mm = self.kb, self.mm
         e = kb.emitter
-        last = e.compare("eq", self.pc.var, e.sub(self.pc.extent, e.index(1)))
+        last = e.compare("eq", self.po.var, e.sub(self.po.extent, e.index(1)))
         trips = e.select(last, rows, kb.zero)
-        with loop_over(kb, trips) as r, loop_over(kb, self.nc) as j:
+        start = e.add(self.col0, col0)
+        with loop_over(kb, trips) as r, loop_over(kb, cols) as j:
             e = kb.emitter
-            rows_cols = [(e.add(row0, r), mm.m), (e.add(self.col0, j), mm.n)]
+            rows_cols = [(e.add(row0, r), mm.m), (e.add(start, j), mm.n)]
             pairs = [*self._batch_pairs(), *rows_cols]
             with block_over(kb, "gemm_epilogue", pairs, [mm.out], [mm.out]) as ivs:
                 e = kb.emitter
@@ -324,29 +539,66 @@ class _GemmBlock:
         return ivs[: len(self.batch)], ivs[len(self.batch) :]
 
 
+class _Depth:
+    """Depth block pc of a GEMM block: its first row of B, depth and whether
+    the micro-kernels add to C (all but the first block)."""
+
+    def __init__(self, block: _GemmBlock, pc: SSAValue):
+        e = block.kb.emitter
+        self.pc = pc
+        self.pair = (pc, block.plan.depth_blocks)
+        self.k0 = e.mul(pc, e.index(KC))
+        self.kc = e.minimum(e.index(KC), e.sub(block.mm.k, self.k0))
+        self.accumulate = e.compare("ne", pc, block.kb.zero)
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """B panels [first, last) of a block: one task's columns."""
+
+    first: SSAValue
+    last: SSAValue
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Row panels [first, first + count) of lhs: one task's rows."""
+
+    first: SSAValue
+    count: SSAValue
+
+
 @dataclass(frozen=True)
 class _TileCall:
     """Micro-kernel calls of one row panel: C[rows, cols] (+)= A panel @ B panel."""
 
     block: _GemmBlock
+    depth: _Depth
     a_ptr: SSAValue
     tile_ptr: SSAValue
     row0: SSAValue
     rows: SSAValue
 
-    def call(self, panel: SSAValue, cols: SSAValue, width: int) -> None:
-        """The `width`-column tile over packed B panel `panel` (cols <= width)."""
+    def call(
+        self,
+        panel: SSAValue,
+        b_ptr: SSAValue,
+        b_stride: SSAValue,
+        cols: SSAValue,
+        width: int,
+    ) -> None:
+        """The `width`-column tile over B panel `panel` (cols <= width) at
+        `b_ptr`, whose rows are `b_stride` apart."""
         block, mm = self.block, self.block.mm
         e = block.kb.emitter
         col = e.mul(panel, e.index(NR))
-        b_ptr = block.b_panel(panel)
         batch = [loop.var for loop in block.batch]
         c_index = [*batch, self.row0, e.add(block.col0, col)]
         c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
-        # Packed panels: A k-major (row stride 1, k stride MR), B rows of NR.
-        one, mr, nr = e.index(1), e.index(MR), e.index(NR)
-        operands = [self.a_ptr, one, mr, b_ptr, nr, c_ptr, mm.n, block.kc, self.rows]
-        operands += [cols, block.accumulate, self.tile_ptr]
+        # Packed A panels: k-major (row stride 1, k stride MR).
+        one, mr = e.index(1), e.index(MR)
+        operands = [self.a_ptr, one, mr, b_ptr, b_stride, c_ptr, mm.n, self.depth.kc]
+        operands += [self.rows, cols, self.depth.accumulate, self.tile_ptr]
         e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, width))
 
 

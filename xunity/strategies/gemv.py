@@ -1,4 +1,5 @@
-"""Strategy `gemv`: f32 matmul with a static, small row count (decode shapes).
+"""Strategy `gemv`: f32 matmul with a static, small row count (decode shapes);
+the gemm strategy runs the same GEMV when a symbolic row count is small.
 
 Such a product is memory-bound on rhs: k is split into GEMV_TASKS parallel
 tasks, each streaming a contiguous run of whole rhs rows into partial sums
@@ -10,14 +11,23 @@ from __future__ import annotations
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation, SSAValue
 
+from xunity.dialects import tir
 from xunity.dialects.graph.linalg import MatmulOp
+from xunity.dialects.graph.types import TensorType
 from xunity.ir.symbolic import SymExpr
-from xunity.legalize.kernel_builder import Buffer, KernelBuilder, block_over, loop_over
+from xunity.legalize.kernel_builder import (
+    Buffer,
+    KernelBuilder,
+    block_over,
+    loop_over,
+    memref_of,
+)
 from xunity.strategies.base import KernelStrategy
 from xunity.strategies.matmul import Matmul, ceildiv, is_f32_matrix_product, static_rows
 
 GEMV_MAX_ROWS = 4
-"""Up to this many (static) rows, matmul runs as GEMV strips instead."""
+"""Up to this many rows, matmul runs as GEMV strips instead: a static row
+count here, a symbolic one at run time (gemm.py)."""
 GEMV_TASKS = 4
 """GEMV splits k into this many parallel tasks (a few per core)."""
 GEMV_UNROLL = 4
@@ -25,19 +35,33 @@ GEMV_UNROLL = 4
 
 
 def gemv_rule(op: Operation, kb: KernelBuilder) -> None:
-    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], split over k.
+    """out[b.., i, j] = sum_k lhs[b.., i, k] rhs[b.., k, j], split over k."""
+    del op
+    build_gemv(Matmul(kb))
+
+
+def build_gemv(mm: Matmul) -> None:
+    """The GEMV at the builder's insertion point, for any row count (the gemm
+    strategy also runs it, guarded, when a symbolic row count is small).
 
     Each of GEMV_TASKS parallel tasks streams a contiguous run of whole rhs
     rows (what DRAM prefetchers stream best) into its own partial sums; a
     last pass adds the partials, which also makes it the final block that
-    kernel fusion puts elementwise consumers into.
+    kernel fusion puts elementwise consumers into.  The partials are
+    allocated here, so a guarded GEMV allocates them only when it runs.
     """
-    del op
-    mm = Matmul(kb)
-    m_dim, n_dim = mm.lhs.shape[-2], mm.rhs.shape[-1]
-    partial = kb.scratch([SymExpr.of(GEMV_TASKS), m_dim, n_dim], f32)
-    tasks, m = kb.dim(GEMV_TASKS), kb.dim(m_dim)
-    chunk = ceildiv(kb.emitter, mm.k, GEMV_TASKS)
+    kb = mm.kb
+    e = kb.emitter
+    shape = (SymExpr.of(GEMV_TASKS), mm.lhs.shape[-2], mm.out.shape[-1])
+    sizes = [
+        size
+        for dim, size in zip(shape[1:], (mm.m, mm.n), strict=True)
+        if not dim.is_constant
+    ]
+    partial_type = memref_of(TensorType(shape, f32))
+    partial = Buffer(e.emit(tir.AllocBufferOp(partial_type, sizes)), shape, f32)
+    tasks, m = kb.dim(GEMV_TASKS), mm.m
+    chunk = ceildiv(e, mm.k, GEMV_TASKS)
     with kb.loops(mm.batch_shape) as batch_vars:
         batch = [loop.pair for loop in mm.batch_loops(batch_vars)]
         with loop_over(kb, tasks, parallel=True) as t:
