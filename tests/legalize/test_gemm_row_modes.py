@@ -1,11 +1,11 @@
 """The f32 matmul kernels' run-time choices by row count, vs numpy.
 
 A kernel with a symbolic row count m picks its path when called
-(xunity/strategies/gemm.py): the GEMV for m <= GEMV_MAX_ROWS (4, unpacked rhs
-only), column slices with B read in place for m <= FEW_ROW_PANELS * MR (32),
-the packed BLIS loops above.  Each program here is compiled once and called
-at row counts on both sides of every switch (0, 1, 3, 4, 5, 8, 9, 32, 33,
-100), with depths across the 256-deep block and widths that leave a partial
+(xunity/strategies/gemm.py): for m <= FEWEST_ROWS (2) the GEMV (plain
+matmul) or one-row micro-kernels (prepacked rhs), column slices with B read
+in place for m <= FEW_ROW_PANELS * MR (64), the packed BLIS loops above.
+Each program here is compiled once and called at row counts on both sides
+of every switch (0, 1, 2, 3, 4, 5, 8, 9, 64, 65, 100), with depths across the 256-deep block and widths that leave a partial
 48-column panel (and one that is not a multiple of 16, whose panel is
 copied rather than read past N).  References are f64; tolerance rtol = atol
 = 1e-5 of the largest |reference| (sums of up to 600 products of N(0, 1)),
@@ -29,7 +29,7 @@ from xunity.strategies.packing import pack_rhs
 
 RNG = np.random.default_rng(23)
 TOLERANCE = 1e-5
-ROWS = (0, 1, 3, 4, 5, 8, 9, 32, 33, 100)
+ROWS = (0, 1, 2, 3, 4, 5, 8, 9, 64, 65, 100)
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
@@ -93,7 +93,7 @@ def test_symbolic_rows_and_depth_and_width() -> None:
 def test_batched_symbolic_rows(lhs: str, rhs: str, out: str, b_shape) -> None:
     exe = xunity.compile(_matmul(lhs, rhs, out))
     b = _normal(*b_shape)
-    for m in (1, 4, 6, 17, 40):
+    for m in (1, 2, 4, 6, 17, 70):
         batch = [int(d) for d in lhs.split(", ")[:-2]]
         a = _normal(*batch, m, int(lhs.split(", ")[-1]))
         _check(exe["main"](a, b), np.matmul(a.astype(np.float64), b))
@@ -101,8 +101,9 @@ def test_batched_symbolic_rows(lhs: str, rhs: str, out: str, b_shape) -> None:
 
 @pytest.mark.parametrize(("k", "n"), [(384, 1536), (600, 100), (70, 2100)])
 def test_packed_matmul_few_rows(k: int, n: int) -> None:
-    """graph.packed_matmul (prepacked rhs) has no GEMV: few rows take the
-    column slices, the rest the packed loops; the lhs is batched as in MiniLM."""
+    """graph.packed_matmul (prepacked rhs) has no GEMV: one or two rows take
+    one-row micro-kernels, few rows the column slices, the rest the packed
+    loops; the lhs is batched as in MiniLM."""
     panels = -(-n // 48)
     lhs, rhs, out = t(f"b, m, {k}"), t(f"{panels}, {k}, 48"), t(f"b, m, {n}")
     exe = xunity.compile(f"""
@@ -112,7 +113,7 @@ func.func @main(%a: {lhs}, %w: {rhs}) -> {out} {{
 }}""")
     w = _normal(k, n)
     packed = pack_rhs(w)
-    for batch, m in [(1, 0), (1, 1), (1, 3), (1, 8), (2, 9), (1, 32), (1, 33), (2, 70)]:
+    for batch, m in [(1, 0), (1, 1), (2, 2), (1, 3), (2, 9), (1, 64), (1, 65), (2, 70)]:
         a = _normal(batch, m, k)
         _check(exe["main"](a, packed), a.astype(np.float64) @ w)
 

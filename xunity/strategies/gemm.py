@@ -2,7 +2,7 @@
 
 GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K, N]`):
 
-    [M symbolic and <= GEMV_MAX_ROWS at run time, rhs not prepacked:
+    [M symbolic and <= FEWEST_ROWS at run time, rhs not prepacked:
      the GEMV of gemv.py; below, only the epilogue runs]
     for b..                                   batch (broadcast like numpy)
       for jc < ceil(N / NC)                   column block, nc = min(NC, N - jc*NC)
@@ -30,7 +30,10 @@ every M (the dims may all be symbolic):
   where it is, rows N apart (only the partial last panel is copied, padded):
   with one row block, B is read once whatever its layout, so packing it
   would only add a copy; a prepacked rhs is read in place in both cases;
-- GEMV (symbolic M <= GEMV_MAX_ROWS, a plain matmul): the GEMV streams the
+- one or two rows (FEWEST_ROWS), prepacked rhs: as few rows, but each lhs
+  row runs one-row micro-kernels, read in place (no A packing, no 8-row
+  tile of which 7 rows are padding);
+- GEMV (symbolic M <= FEWEST_ROWS, a plain matmul): the GEMV streams the
   rhs once; the loops above then run no depth block, one task, only the
   epilogue, so that `gemm_epilogue` stays the one final block of `out`
   (kernel fusion puts a consumer there; the GEMV's sums pass through it).
@@ -49,6 +52,7 @@ per row would scatter to stride-MR addresses).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -93,6 +97,15 @@ NC = 42 * NR
 one block spans the usual widths; each micro-kernel streams its 48 KiB B
 panel from L2/L3 at well under the bandwidth those supply.  A multiple of NR,
 so that a prepacked rhs's panels line up with every block's."""
+FEWEST_ROWS = 2
+"""Up to this many rows (a symbolic count, at run time) a plain matmul runs
+the GEMV, a prepacked one one-row micro-kernels on lhs in place: at 1 or 2
+rows an 8-row tile wastes most of its FMAs.  Against the 8-row column
+slices ([m, 1024] @ [1024, 1024], best of 10 x 30 calls, 2-3 runs, ms):
+GEMV m = 2 0.044 vs 0.067, m = 3 and 4 within noise (the medians favour the
+slices); prepacked m = 1 0.033 vs 0.060, m = 2 0.045 vs 0.062, m = 3 the
+same, m = 4 0.07 vs 0.06.  (A static count <= GEMV_MAX_ROWS is the gemv
+strategy's.)"""
 _RUNTIME = SymExpr.of("runtime")
 """Stand-in dim of buffers sized at run time (only the element type and the
 rank of such a Buffer are ever read)."""
@@ -100,7 +113,7 @@ rank of such a Buffer are ever read)."""
 
 def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     """graph.matmul: B is packed per (column, depth) block on every call, or
-    read in place for few rows; a symbolic row count of at most GEMV_MAX_ROWS
+    read in place for few rows; a symbolic row count of at most FEWEST_ROWS
     runs the GEMV instead."""
     del op
     _gemm(kb, prepacked=False)
@@ -117,7 +130,7 @@ class _Plan:
     """How one call splits its work, as run-time values (the dims may be symbolic)."""
 
     small: SSAValue | None
-    """i1: the GEMV ran (a symbolic row count <= GEMV_MAX_ROWS), the loops
+    """i1: the GEMV ran (a symbolic row count <= FEWEST_ROWS), the loops
     below run only the epilogue; None where that cannot happen."""
     few: SSAValue
     """i1: at most FEW_ROW_PANELS row panels: column slices, depth inside the
@@ -133,11 +146,16 @@ class _Plan:
     """Depth blocks outside the tasks (each a parallel launch) ..."""
     depth_inner: SSAValue
     """... and inside each task: (depth_blocks, 1), or (1, depth_blocks) if few."""
+    tiny: SSAValue | None
+    """i1: a prepacked rhs and at most FEWEST_ROWS rows: each row runs its
+    own one-row micro-kernels on lhs in place (no A packing, no padded rows);
+    None for a plain matmul, whose few rows take the GEMV."""
 
 
-def _plan(mm: Matmul, small: SSAValue | None) -> _Plan:
+def _plan(mm: Matmul, small: SSAValue | None, prepacked: bool) -> _Plan:
     kb = mm.kb
     e = kb.emitter
+    tiny = e.compare("le", mm.m, e.index(FEWEST_ROWS)) if prepacked else None
     one = kb.dim(1)
     row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
     few = e.compare("le", row_panels, e.index(FEW_ROW_PANELS))
@@ -166,6 +184,7 @@ def _plan(mm: Matmul, small: SSAValue | None) -> _Plan:
         depth_blocks,
         depth_outer,
         depth_inner,
+        tiny,
     )
 
 
@@ -177,10 +196,10 @@ def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
     # (the one final block of `out`, where kernel fusion puts a consumer).
     small = None
     if not prepacked and static_rows(mm.lhs) is None:
-        small = e.compare("le", mm.m, e.index(GEMV_MAX_ROWS))
+        small = e.compare("le", mm.m, e.index(FEWEST_ROWS))
         with loop_over(kb, e.select(small, kb.dim(1), kb.zero)):
             build_gemv(mm)
-    plan = _plan(mm, small)
+    plan = _plan(mm, small, prepacked)
     e = kb.emitter
     if prepacked:
         packed_b = mm.rhs
@@ -314,15 +333,28 @@ class _GemmBlock:
         count = e.minimum(plan.group, e.sub(plan.row_panels, first))
         rows = _Rows(first, count)
         tile_ptr = e.emit(tir.AccessPtrOp(tile, [kb.zero]))
+        panels, lhs_rows = count, kb.zero  # packed A panels, or rows one by one
+        if plan.tiny is not None:
+            panels = e.select(plan.tiny, kb.zero, count)
+            lhs_rows = e.select(plan.tiny, mm.m, kb.zero)
         with loop_over(kb, plan.depth_inner) as pi:
             depth = _Depth(self, kb.emitter.add(self.po.var, pi))
-            with loop_over(kb, count) as g:
+            with loop_over(kb, panels) as g:
                 e = kb.emitter
                 panel = e.add(first, g)
-                self._pack_panel(depth, (panel, plan.row_panels), (g, count), packed_a)
+                self._pack_panel(depth, (panel, plan.row_panels), (g, panels), packed_a)
             if edge_b is not None:
                 self._pack_edge(depth, piece, edge_b)
-            self._micro_kernels(depth, piece, rows, packed_a, tile_ptr, edge_b)
+
+            def packed_tile(g: SSAValue, depth: _Depth = depth) -> _TileCall:
+                return self._tile(depth, packed_a, tile_ptr, rows, g)
+
+            def row_tile(i: SSAValue, depth: _Depth = depth) -> _TileCall:
+                return self._row_tile(depth, tile_ptr, i)
+
+            self._micro_kernels(depth, piece, panels, packed_tile, edge_b)
+            if plan.tiny is not None:
+                self._micro_kernels(depth, piece, lhs_rows, row_tile, edge_b)
         e = kb.emitter
         row0 = e.mul(first, e.index(MR))
         row_count = e.minimum(e.mul(count, e.index(MR)), e.sub(mm.m, row0))
@@ -334,14 +366,14 @@ class _GemmBlock:
         self,
         depth: _Depth,
         piece: _Slice,
-        rows: _Rows,
-        packed_a: Buffer,
-        tile_ptr: SSAValue,
+        units: SSAValue,
+        tile_of: Callable[[SSAValue], _TileCall],
         edge_b: Buffer | None,
     ) -> None:
-        """For each B panel of the slice, the micro-kernels of all packed A
-        panels; the last, narrower panel runs the narrowest tile that covers
-        it (N = 1024 leaves 16 columns: a 48-wide tile would waste 2/3)."""
+        """For each B panel of the slice, the micro-kernels of `units` row
+        units (packed A panels, or rows); the last, narrower panel runs the
+        narrowest tile that covers it (N = 1024 leaves 16 columns: a 48-wide
+        tile would waste 2/3)."""
         kb = self.kb
         e = kb.emitter
         full_end = e.minimum(piece.last, self.full_panels)
@@ -354,12 +386,11 @@ class _GemmBlock:
             layouts = [(False, e.select(few, kb.zero, full))]
             layouts += [(True, e.select(few, full, kb.zero))]
         for in_place, panels in layouts:
-            with loop_over(kb, panels) as p, loop_over(kb, rows.count) as g:
+            with loop_over(kb, panels) as p, loop_over(kb, units) as g:
                 e = kb.emitter
                 panel = e.add(piece.first, p)
                 b_ptr, b_stride = self._b_panel(depth, panel, in_place)
-                tile = self._tile(depth, packed_a, tile_ptr, rows, g)
-                tile.call(panel, b_ptr, b_stride, e.index(NR), NR)
+                tile_of(g).call(panel, b_ptr, b_stride, e.index(NR), NR)
         e = kb.emitter
         holds_edge = e.compare("gt", piece.last, self.full_panels)
         for width in range(WIDTH, NR + 1, WIDTH):
@@ -368,10 +399,10 @@ class _GemmBlock:
             within = e.compare("le", self.rest, e.index(width))
             fits = e.emit(arith.AndIOp(e.emit(arith.AndIOp(above, within)), holds_edge))
             trips = e.select(fits, e.index(1), kb.zero)
-            with loop_over(kb, trips), loop_over(kb, rows.count) as g:
+            with loop_over(kb, trips), loop_over(kb, units) as g:
                 e = kb.emitter
                 b_ptr = self._edge_panel(depth, edge_b)
-                tile = self._tile(depth, packed_a, tile_ptr, rows, g)
+                tile = tile_of(g)
                 tile.call(self.full_panels, b_ptr, e.index(NR), self.rest, width)
 
     def _b_panel(
@@ -451,12 +482,22 @@ class _GemmBlock:
         rows: _Rows,
         slot: SSAValue,
     ) -> _TileCall:
-        """Micro-kernel calls for the row panel packed at `slot` of packed_a."""
+        """Micro-kernel calls for the row panel packed at `slot` of packed_a
+        (k-major: row stride 1, k stride MR)."""
         e, zero = self.kb.emitter, self.kb.zero
         a_ptr = e.emit(tir.AccessPtrOp(packed_a.value, [slot, zero, zero]))
         panel = e.add(rows.first, slot)
         row0 = e.mul(panel, e.index(MR))
-        return _TileCall(self, depth, a_ptr, tile_ptr, row0, self._rows(panel))
+        a = (a_ptr, e.index(1), e.index(MR))
+        return _TileCall(self, depth, MR, a, tile_ptr, row0, self._rows(panel))
+
+    def _row_tile(self, depth: _Depth, tile_ptr: SSAValue, row: SSAValue) -> _TileCall:
+        """One-row micro-kernel calls for lhs row `row`, read in place."""
+        e = self.kb.emitter
+        batch = [loop.var for loop in self.batch]
+        index = self.mm.lhs_at(batch, row, depth.k0)
+        a = (e.emit(tir.AccessPtrOp(self.mm.lhs.value, index)), self.mm.k, e.index(1))
+        return _TileCall(self, depth, 1, a, tile_ptr, row, e.index(1))
 
     def _pack_panel(
         self,
@@ -570,11 +611,13 @@ class _Rows:
 
 @dataclass(frozen=True)
 class _TileCall:
-    """Micro-kernel calls of one row panel: C[rows, cols] (+)= A panel @ B panel."""
+    """Micro-kernel calls of one row unit: C[rows, cols] (+)= A @ B panel."""
 
     block: _GemmBlock
     depth: _Depth
-    a_ptr: SSAValue
+    mr: int
+    a: tuple[SSAValue, SSAValue, SSAValue]
+    """A's address, row stride and k stride."""
     tile_ptr: SSAValue
     row0: SSAValue
     rows: SSAValue
@@ -595,11 +638,9 @@ class _TileCall:
         batch = [loop.var for loop in block.batch]
         c_index = [*batch, self.row0, e.add(block.col0, col)]
         c_ptr = e.emit(tir.AccessPtrOp(mm.out.value, c_index))
-        # Packed A panels: k-major (row stride 1, k stride MR).
-        one, mr = e.index(1), e.index(MR)
-        operands = [self.a_ptr, one, mr, b_ptr, b_stride, c_ptr, mm.n, self.depth.kc]
+        operands = [*self.a, b_ptr, b_stride, c_ptr, mm.n, self.depth.kc]
         operands += [self.rows, cols, self.depth.accumulate, self.tile_ptr]
-        e.builder.insert(cpu.GemmMicrokernelOp(operands, MR, width))
+        e.builder.insert(cpu.GemmMicrokernelOp(operands, self.mr, width))
 
 
 def _gemm_applies(op: Operation, kb: KernelBuilder) -> bool:

@@ -2,7 +2,7 @@
 // RUN: xunity-opt %s -p graph-legalize,graph-fuse-ops,tir-fuse-kernels | filecheck %s --check-prefix=FUSED
 
 // A symbolic row count chooses the kernel's path when it is called.
-// At most 4 rows (GEMV_MAX_ROWS): a loop of one trip runs the GEMV (its
+// At most 2 rows (FEWEST_ROWS): a loop of one trip runs the GEMV (its
 // partial sums allocated inside, [4 tasks, n, 100]), whose gemv_sum writes
 // out0; the GEMM's loops then run only their epilogue: no B packing (0
 // panels), no depth blocks in the tasks, one slice.  At most 8 row panels
@@ -66,4 +66,31 @@ func.func @fused(%a: !graph.tensor<[n, 64], f32>, %w: !graph.tensor<[64, 100], f
   %d = graph.add %c, %bias : !graph.tensor<[n, 100], f32>, !graph.tensor<[100], f32> -> !graph.tensor<[n, 100], f32>
   %y = graph.gelu %d : !graph.tensor<[n, 100], f32>
   func.return %y : !graph.tensor<[n, 100], f32>
+}
+
+// A prepacked rhs has no GEMV: at most 2 rows, the packed-A loops get no
+// trips and each lhs row %r runs one-row micro-kernels on lhs in place (row
+// stride 64, k stride 1) and the panels of the rhs, writing row %r of out0.
+// CHECK-LABEL: func.func private @graph_packed_matmul_3
+// CHECK-NOT: gemv
+// CHECK: %[[TINY:.*]] = arith.cmpi sle, %n, %{{.*}} : index
+// CHECK: %[[NO_PANELS:.*]] = arith.select %[[TINY]], %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[LHS_ROWS:.*]] = arith.select %[[TINY]], %n, %{{.*}} : index
+// CHECK: tir.for %{{.*}} = %{{.*}} to %[[NO_PANELS]] step %{{.*}} serial {
+// CHECK: tir.block "gemm_pack_a_full"
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 48 : f32
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 16 : f32
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 32 : f32
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 48 : f32
+// CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} serial {
+// CHECK-NEXT: tir.for %[[R:.*]] = %{{.*}} to %[[LHS_ROWS]] step %{{.*}} serial {
+// CHECK: %[[B:.*]] = tir.access_ptr %in1[%{{.*}}, %{{.*}}, %{{.*}}] : memref<3x64x48xf32>
+// CHECK-NEXT: %[[A:.*]] = tir.access_ptr %in0[%[[R]], %{{.*}}] : memref<?x64xf32>
+// CHECK: %[[C:.*]] = tir.access_ptr %out0[%[[R]], %{{.*}}] : memref<?x100xf32>
+// CHECK-NEXT: cpu.gemm_microkernel %[[A]][%{{.*}}, %{{.*}}], %[[B]][%{{.*}}], %[[C]][%{{.*}}] {{.*}} mr = 1 nr = 48 : f32
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 1 nr = 16 : f32
+// CHECK: tir.block "gemm_epilogue"
+func.func @packed(%a: !graph.tensor<[n, 64], f32>, %p: !graph.tensor<[3, 64, 48], f32>) -> !graph.tensor<[n, 100], f32> {
+  %c = graph.packed_matmul %a, %p columns = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[3, 64, 48], f32> -> !graph.tensor<[n, 100], f32>
+  func.return %c : !graph.tensor<[n, 100], f32>
 }
