@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compile_cache", "api"),
     ("frontends",),
     ("models",),
+    ("llm",),
     ("registry", "universe", "tools"),
 )
 """Lowest first.  A module may import its own layer and the ones below."""
