@@ -169,6 +169,25 @@ def test_an_error_does_not_touch_outputs(scale: PackedFunction) -> None:
     np.testing.assert_array_equal(y, np.full((3, 4), 7.0, np.float32))
 
 
+# ------------------------------------------------------------ bound arguments
+def test_bound_arguments_are_passed_with_the_free_ones(scale: PackedFunction) -> None:
+    call = scale.bind(None, _f32(4, 3), None)
+    for rows in (3, 3, 1):  # the bound export serves call after call
+        x, y = _f32(rows, 4) + rows, np.zeros((rows, 4), np.float32)
+        if rows == 1:
+            with pytest.raises(XunityError, match="w"):
+                call(x, y)  # the bound w fixes n = 3: checked like any argument
+            continue
+        call(x, y)
+        np.testing.assert_array_equal(y, 2 * x)
+
+
+def test_bound_calls_count_their_free_arguments(scale: PackedFunction) -> None:
+    call = scale.bind(None, _f32(4, 3), None)
+    with pytest.raises(TypeError, match="2 arguments expected besides the bound"):
+        call(_f32(3, 4))
+
+
 # ------------------------------------------------------------ returned results
 def test_results_are_allocated_and_returned(module: Executable) -> None:
     x = _f32(3, 4)

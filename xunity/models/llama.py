@@ -41,6 +41,7 @@ from xunity.frontends.builder import (
     Parameter,
     RMSNorm,
     Tensor,
+    concat,
 )
 from xunity.frontends.builder.parameter import normal_init
 from xunity.runtime.executable import Executable
@@ -178,6 +179,14 @@ class LlamaLayer(Module):
         h = x + self.attention(self.attention_norm(x))
         return h + self.mlp(self.mlp_norm(h))
 
+    def step(
+        self, x: Tensor, past: tuple[Tensor, Tensor], rope: tuple[Tensor, Tensor]
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """`forward` over new positions after cached ones (see `Attention.step`)."""
+        attended, keys, values = self.attention.step(self.attention_norm(x), past, rope)
+        h = x + attended
+        return h + self.mlp(self.mlp_norm(h)), keys, values
+
 
 class Llama(Module):
     """Token ids `[n]` -> logits `[n, vocab]` (prefill, positions 0..n-1).
@@ -208,19 +217,59 @@ class Llama(Module):
         )
 
     def forward(self, input_ids: Tensor) -> Tensor:
-        builder = input_ids.builder
+        x = self._embed(input_ids)
+        for layer in self.layers:
+            x = layer(x)
+        return self._logits(x)
+
+    def step(
+        self,
+        input_ids: Tensor,
+        rows: Tensor,
+        rope: tuple[Tensor, Tensor],
+        past: tuple[Tensor, Tensor],
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One step of generation with a KV cache (see `build_step_graph`).
+
+        `past` holds every layer's cached keys and values, `[past, layers,
+        kv_heads, head_dim]` (position-major, so the cache's first `past`
+        rows are one contiguous view); `rope` the rotary rows of the new
+        positions.  Returns the logits of the new positions picked by `rows`
+        and the new keys and values, `[seq, layers, kv_heads, head_dim]`.
+        """
         (seq,) = input_ids.shape
-        table = builder.parameter(self.embed_tokens)
+        past_len = past[0].shape[0]
+        kv_shape = (self.config.kv_heads, self.config.attention_head_dim)
+        x = self._embed(input_ids)
+        keys: list[Tensor] = []
+        values: list[Tensor] = []
+        for index, layer in enumerate(self.layers):
+            assert isinstance(layer, LlamaLayer)
+            past_keys, past_values = (
+                t.slice(1, index, index + 1).reshape(1, past_len, *kv_shape)
+                for t in past
+            )
+            x, k, v = layer.step(x, (past_keys, past_values), rope)
+            keys.append(k.reshape(seq, 1, *kv_shape))
+            values.append(v.reshape(seq, 1, *kv_shape))
+        return self._logits(x, rows), concat(keys, axis=1), concat(values, axis=1)
+
+    def _embed(self, input_ids: Tensor) -> Tensor:
+        """Token ids `[n]` -> `[1, n, hidden]` (attention works on batches)."""
+        table = input_ids.builder.parameter(self.embed_tokens)
         if self.config.tie_embeddings:
             x = table.take(input_ids, axis=1).T
         else:
             x = table.take(input_ids)
-        x = x.reshape(
-            1, seq, self.config.hidden
-        )  # Attention works on [batch, seq, dim]
-        for layer in self.layers:
-            x = layer(x)
-        x = self.norm(x).reshape(seq, self.config.hidden)
+        return x.reshape(1, input_ids.shape[0], self.config.hidden)
+
+    def _logits(self, x: Tensor, rows: Tensor | None = None) -> Tensor:
+        """`[1, n, hidden]` -> logits `[n, vocab]`, or of the picked `rows` only."""
+        builder = x.builder
+        x = self.norm(x).reshape(x.shape[1], self.config.hidden)
+        if rows is not None:
+            x = x.take(rows)
+        table = builder.parameter(self.embed_tokens)
         head = table if self.lm_head is None else builder.parameter(self.lm_head)
         return x @ head
 
@@ -232,6 +281,38 @@ def build_graph(model: Llama) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     b = GraphBuilder()
     ids = b.input("input_ids", ["n"], "i64")
     return b.build(model(ids), weights_as_inputs=True, prepack=True)
+
+
+def build_step_graph(model: Llama) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+    """`step(input_ids [n], rows [r], cos [n, d], sin [n, d], past_keys,
+    past_values [p, layers, kv_heads, d], *weights) -> (logits [r, vocab],
+    keys, values [n, layers, kv_heads, d])`: prefill (p = 0), decoding (n = 1)
+    and anything between are one function of symbolic n, p and r.
+
+    The KV cache is the caller's memory, passed in and written by
+    destination: the past is the cache's first p rows (a view), and the new
+    keys and values are written straight into rows p..p+n-1 of it (see
+    xunity/llm/kv_cache.py).  `rows` picks the positions whose logits are
+    wanted: the last one when generating (the LM head on every prompt
+    position would cost as much as the rest of a prefill).
+    """
+    config = model.config
+    kv_dims = (config.layers, config.kv_heads, config.attention_head_dim)
+    b = GraphBuilder("step")
+    ids = b.input("input_ids", ["n"], "i64")
+    rows = b.input("rows", ["r"], "i64")
+    rope = (
+        b.input("cos", ["n", config.attention_head_dim]),
+        b.input("sin", ["n", config.attention_head_dim]),
+    )
+    past = (
+        b.input("past_keys", ["p", *kv_dims]),
+        b.input("past_values", ["p", *kv_dims]),
+    )
+    b.name_parameters(model.named_parameters())  # `step` is not a module call
+    return b.build(
+        model.step(ids, rows, rope, past), weights_as_inputs=True, prepack=True
+    )
 
 
 # ---------------------------------------------------------------- weights

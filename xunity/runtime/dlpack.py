@@ -148,27 +148,66 @@ class Slots:
         words = self.words
         index = 0
         for value in values:
-            address = None
-            if type(value) is np.ndarray and value.flags.writeable:
-                # The common case, inlined: a writable numpy array's legacy
-                # export, whose DLTensor is the capsule's pointer.
-                try:
-                    capsule = value.__dlpack__()
-                except BufferError:  # a dtype DLPack cannot carry
-                    capsule = None
-                if capsule is not None:
-                    keep.append(capsule)
-                    address = _legacy_capsule_pointer(capsule)
-            else:
-                address = borrow_dltensor(value, keep)
-            if address is not None:
-                words[index] = TVM_FFI_DLTENSOR_PTR
-                words[index + 1] = address
-            else:
-                words[index] = TVM_FFI_INT
-                words[index + 1] = value & (2**64 - 1) if isinstance(value, int) else 0
+            _put(words, index, value, keep)
             index += 2
         words[index] = TVM_FFI_NONE
+
+    def fill_bound(
+        self, bound: BoundArguments, values: Sequence[object], keep: list[object]
+    ) -> None:
+        """`bound`'s fixed arguments, and `values` in its free slots, in order."""
+        if len(values) != len(bound.free):
+            raise TypeError(
+                f"{len(bound.free)} arguments expected besides the bound ones, "
+                f"got {len(values)}"
+            )
+        words = self.words
+        ctypes.memmove(words, bound.words, len(bound.words))
+        for position, value in zip(bound.free, values, strict=True):
+            _put(words, 2 * position, value, keep)
+
+
+def _put(
+    words: ctypes.Array[ctypes.c_uint64], index: int, value: object, keep: list[object]
+) -> None:
+    """Argument `value` into the TVMFFIAny at `words[index]`."""
+    address = None
+    if type(value) is np.ndarray and value.flags.writeable:
+        # The common case, inlined: a writable numpy array's legacy
+        # export, whose DLTensor is the capsule's pointer.
+        try:
+            capsule = value.__dlpack__()
+        except BufferError:  # a dtype DLPack cannot carry
+            capsule = None
+        if capsule is not None:
+            keep.append(capsule)
+            address = _legacy_capsule_pointer(capsule)
+    else:
+        address = borrow_dltensor(value, keep)
+    if address is not None:
+        words[index] = TVM_FFI_DLTENSOR_PTR
+        words[index + 1] = address
+    else:
+        words[index] = TVM_FFI_INT
+        words[index + 1] = value & (2**64 - 1) if isinstance(value, int) else 0
+
+
+class BoundArguments:
+    """Arguments exported once for many calls (`PackedFunction.bind`).
+
+    A model's weights are most of a decoder step's arguments; exporting
+    hundreds of DLPack tensors per token would cost a good part of a
+    millisecond.  The fixed arguments' TVMFFIAny words are made once and
+    copied into the call's slots; their exports live as long as this does.
+    """
+
+    def __init__(self, template: Sequence[object | None]):
+        self.count = len(template)
+        self.free = tuple(i for i, value in enumerate(template) if value is None)
+        self._keep: list[object] = []
+        slots = Slots(self.count)
+        slots.fill([0 if v is None else v for v in template], self._keep)
+        self.words = bytes(slots.words)
 
 
 class _Exported:

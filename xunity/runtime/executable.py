@@ -25,6 +25,7 @@ from xdsl.ir import Attribute
 from xunity.ir.abi import DESTINATION_SUFFIX, packed_symbol
 from xunity.runtime.dlpack import (
     ArgumentSlots,
+    BoundArguments,
     ObjectCall,
     ObjectFunc,
     PackedCFunc,
@@ -102,6 +103,15 @@ class PackedFunction:
         """Call with every tensor given explicitly (inputs, then outputs)."""
         self._invoke(self._destination, args)
 
+    def bind(self, *template: object | None) -> BoundCall:
+        """`call_packed` with the non-None arguments of `template` fixed.
+
+        `f.bind(None, w1, w2, None)(x, out)` calls `f.call_packed(x, w1, w2,
+        out)`; the fixed arguments are exported once, so a call costs only
+        its free ones (a decoder binds its weights once per model).
+        """
+        return BoundCall(self, BoundArguments(template))
+
     def __call__(self, *inputs: object) -> np.ndarray | tuple[np.ndarray, ...]:
         """Graph functions: inputs in, runtime-allocated outputs back."""
         if self.signature is None:
@@ -117,16 +127,35 @@ class PackedFunction:
         assert arrays is not None, f"{self.name} returned FFI type {type_index}"
         return arrays
 
-    def _invoke(self, fn: Any, args: tuple[object, ...]) -> tuple[int, int]:
-        """Call `fn` with `args`; the result's (type index, value)."""
-        slots = self._slots.get(len(args))
+    def _invoke(
+        self, fn: Any, args: tuple[object, ...], bound: BoundArguments | None = None
+    ) -> tuple[int, int]:
+        """Call `fn` with `args` (the free ones of `bound`, if given); the
+        result's (type index, value)."""
+        slots = self._slots.get(len(args) if bound is None else bound.count)
         keep: list[object] = []  # the DLPack exports, alive until the call ends
-        slots.fill(args, keep)
+        if bound is None:
+            slots.fill(args, keep)
+        else:
+            slots.fill_bound(bound, args, keep)
         if fn(None, slots.args, slots.num_args, slots.result) != 0:
             message = self._runtime.last_error()
             raise XunityError(message.decode() if message else f"{self.name} failed")
         words, at = slots.words, slots.result_word
         return words[at] & 0xFFFFFFFF, words[at + 1]
+
+
+class BoundCall:
+    """A packed function's destination entry with some arguments fixed (`bind`)."""
+
+    def __init__(self, function: PackedFunction, bound: BoundArguments):
+        self.function = function
+        self._bound = bound
+
+    def __call__(self, *free: object) -> None:
+        """Call with the free arguments, in their order in the template."""
+        function = self.function
+        function._invoke(function._destination, free, self._bound)
 
 
 class Executable:

@@ -33,6 +33,7 @@ from xunity.frontends.builder.core import (
     GraphBuilder,
     Tensor,
     attention,
+    concat,
     rotary,
 )
 from xunity.frontends.builder.parameter import (
@@ -270,6 +271,29 @@ class Attention(Module):
             k = rotary(k, cos, sin)
         o = attention(q, k, v, mask=mask, causal=self.causal)
         return self.output(o.reshape(batch, seq, self.heads * self.head_dim))
+
+    def step(
+        self, x: Tensor, past: tuple[Tensor, Tensor], rope: tuple[Tensor, Tensor]
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Attention of `seq` new positions over the `past` keys and values too.
+
+        `past` is (keys, values) `[batch, past, kv_heads, head_dim]` of the
+        positions before; `rope` the (cos, sin) rows `[seq, head_dim]` of the
+        new positions (a KV cache knows where they are, the graph need not).
+        Returns the output and the new positions' keys and values, which the
+        caller appends to its cache.  Causal masking is bottom-right aligned,
+        so new position i sees every past one and new ones up to i.
+        """
+        batch, seq, _ = x.shape
+        q = self.query(x).reshape(batch, seq, self.heads, self.head_dim)
+        k = self.key(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        v = self.value(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        if self.rotary_base is not None:
+            q, k = rotary(q, *rope), rotary(k, *rope)
+        keys = concat([past[0], k], axis=1)
+        values = concat([past[1], v], axis=1)
+        o = attention(q, keys, values, causal=self.causal)
+        return self.output(o.reshape(batch, seq, self.heads * self.head_dim)), k, v
 
     def _rotary_tables(self, builder: GraphBuilder, seq: Any) -> tuple[Tensor, Tensor]:
         assert self.rotary_base is not None
