@@ -14,6 +14,7 @@ from xunity.legalize import (
     linalg,
     manipulation,
     normalization,
+    quantized,
     reduction,
 )
 from xunity.legalize.kernel_builder import LegalizeRule
@@ -27,4 +28,5 @@ LEGALIZE_RULES: dict[type[Operation], LegalizeRule] = {
     **linalg.RULES,
     **manipulation.RULES,
     **creation.RULES,
+    **quantized.RULES,
 }

@@ -304,6 +304,16 @@ def strided_slice_rule(op: Operation, kb: KernelBuilder) -> None:
     )
 
 
+def wrapped_index(
+    e: Emitter, kb: KernelBuilder, index: SSAValue, dim: SymExpr | int
+) -> SSAValue:
+    """A gather index into a dim of `dim` (>= 1) elements: negative counts
+    from the end (numpy), then clamped into [0, dim)."""
+    negative = e.compare("lt", index, kb.zero)
+    index = e.select(negative, e.add(index, kb.dim(dim)), index)
+    return _clamp(e, kb, index, SymExpr.of(dim))
+
+
 def take_rule(op: Operation, kb: KernelBuilder) -> None:
     """out[p..., j..., s...] = in[p..., clamp(wrap(ids[j...])), s...].
 
@@ -317,10 +327,7 @@ def take_rule(op: Operation, kb: KernelBuilder) -> None:
 
     def indices_of(e: Emitter, ivs: list[SSAValue]) -> list[SSAValue]:
         raw = _move(e, ids, ivs[axis : axis + ids.rank])
-        index = e.emit(arith.IndexCastOp(raw, IndexType()))
-        negative = e.compare("lt", index, kb.zero)
-        index = e.select(negative, e.add(index, kb.dim(dim)), index)
-        index = _clamp(e, kb, index, dim)
+        index = wrapped_index(e, kb, e.emit(arith.IndexCastOp(raw, IndexType())), dim)
         return [*ivs[:axis], index, *ivs[axis + ids.rank :]]
 
     _guarded_gather(kb, [dim], lambda: _gather(kb, indices_of, "take"), "take")

@@ -14,6 +14,7 @@ from xunity.dialects.graph.elementwise import ELEMENTWISE_OPS
 from xunity.dialects.graph.linalg import LINALG_OPS
 from xunity.dialects.graph.manipulation import MANIPULATION_OPS
 from xunity.dialects.graph.normalization import NORMALIZATION_OPS
+from xunity.dialects.graph.quantized import QUANTIZED_OPS
 from xunity.dialects.graph.reduction import REDUCTION_OPS
 from xunity.dialects.graph.types import DimsAttr, TensorType
 
@@ -21,6 +22,7 @@ GRAPH_OPS = (
     *CREATION_OPS,
     *ELEMENTWISE_OPS,
     *LINALG_OPS,
+    *QUANTIZED_OPS,
     *REDUCTION_OPS,
     *NORMALIZATION_OPS,
     *MANIPULATION_OPS,
