@@ -772,3 +772,72 @@ print("ok")
 def test_forked_children_get_a_working_pool() -> None:
     result = run_script(FORK_SCRIPT, MUL_ADD, LAUNCH_IR)
     assert result.stdout.strip().endswith("ok")
+
+
+# ------------------------------------------------------------ back-to-back launches
+# Launch after launch, the chunk count changing each time, from native code (a
+# million launches take about a second): every element is visited once.  A
+# participant that read one launch's claim word and the next launch's job
+# once ran a chunk twice, and the launcher, whose finished count had passed
+# its tasks, never returned; more threads than CPUs (preempted participants)
+# found it within a few thousand launches.  In a subprocess: a hang fails.
+BACK_TO_BACK_IR = """
+declare i32 @XUParallelLaunch(ptr, ptr, i64, i64, i64)
+
+define internal i32 @visit(i64 %begin, i64 %end, ptr %counter) {
+  %n = sub i64 %end, %begin
+  %old = atomicrmw add ptr %counter, i64 %n monotonic
+  ret i32 0
+}
+
+define i64 @back_to_back(ptr %counter, i64 %launches) {
+entry:
+  br label %head
+head:
+  %i = phi i64 [0, %entry], [%i1, %body]
+  %expected = phi i64 [0, %entry], [%expected1, %body]
+  %more = icmp slt i64 %i, %launches
+  br i1 %more, label %body, label %done
+body:
+  %r8 = urem i64 %i, 8
+  %tasks = add i64 %r8, 1
+  %r3 = urem i64 %i, 3
+  %size = add i64 %tasks, %r3
+  %r = call i32 @XUParallelLaunch(ptr @visit, ptr %counter, i64 0, i64 %size, i64 %tasks)
+  %expected1 = add i64 %expected, %size
+  %i1 = add i64 %i, 1
+  br label %head
+done:
+  ret i64 %expected
+}
+"""
+
+BACK_TO_BACK_SCRIPT = r"""
+import ctypes, sys
+import numpy as np
+import xunity
+from xunity.backends.llvm.jit import JitEngine
+from xunity.backends.llvm.runtime import runtime_ir
+
+engine = JitEngine(cache_dir=None)
+engine.add(runtime_ir(engine.target.triple, engine.target.data_layout))
+target = engine.target
+engine.add(
+    f'target triple = "{target.triple}"\ntarget datalayout = "{target.data_layout}"\n'
+    + sys.argv[1]
+)
+run = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64)(
+    engine.address("back_to_back")
+)
+for threads in (8, 2):
+    xunity.set_num_threads(threads)
+    counter = np.zeros(1, np.int64)
+    expected = run(counter.ctypes.data, 200_000)
+    assert counter[0] == expected, (threads, int(counter[0]), expected)
+print("ok")
+"""
+
+
+def test_back_to_back_launches_run_every_chunk_once() -> None:
+    result = run_script(BACK_TO_BACK_SCRIPT, BACK_TO_BACK_IR)
+    assert result.stdout.strip().endswith("ok")

@@ -27,6 +27,7 @@ from xunity.backends.llvm.runtime.pool_workers import (
     add_worker,
 )
 from xunity.backends.llvm.runtime.thread_pool import (
+    CLOSED,
     GENERATION,
     MAX_TASKS,
     SLEEPING,
@@ -143,14 +144,27 @@ def _take_pool(
 
 
 def _publish(b: ir.IRBuilder, pool: PoolState, job: tuple[ir.Value, ...]) -> None:
-    """Store the job and reset the counters, then open a new epoch of claims."""
+    """Close the claim word under a new epoch, store the job and reset the
+    counters, then open the epoch's claims.
+
+    Closing comes first: a participant reads the claim word, then the job,
+    then swaps the word it read.  Were the job stored while the word still
+    held the last epoch, a participant could pair that word with this job
+    and its swap succeed: it would run a chunk of this job that is claimed
+    again once the epoch opens, and `finished` would pass `tasks` (a launch
+    that never returns).  Fields are stored with release after the closing
+    store and read with acquire, so whoever sees a field of this job also
+    sees the word closed, and its swap of an older word fails.
+    """
+    epoch = b.add(b.lshr(b.load_atomic(pool.claim, "monotonic", 8), I64(32)), I64(1))
+    opened = b.shl(epoch, I64(32))
+    b.store_atomic(b.or_(opened, I64(CLOSED)), pool.claim, "monotonic", 8)
     # Late workers may still read the job: its fields are atomics.
     for index, value in enumerate(job):
-        b.store_atomic(value, pool.job_field(b, index), "monotonic", 8)
+        b.store_atomic(value, pool.job_field(b, index), "release", 8)
     b.store_atomic(I64(0), pool.finished, "monotonic", 8)
     b.store_atomic(I32(0), pool.result, "monotonic", 4)
-    epoch = b.add(b.lshr(b.load_atomic(pool.claim, "monotonic", 8), I64(32)), I64(1))
-    b.store_atomic(b.shl(epoch, I64(32)), pool.claim, "release", 8)
+    b.store_atomic(opened, pool.claim, "release", 8)
 
 
 def _wake(

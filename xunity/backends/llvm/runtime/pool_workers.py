@@ -50,11 +50,13 @@ def add_run_tasks(rt: RuntimeBuilder, pool: PoolState) -> ir.Function:
     done = fn.append_basic_block("done")
     b.branch(head)
     b.position_at_end(head)
-    # Read the claim word, then the job it belongs to (the launcher stores
-    # the job before the word, with release); the swap below succeeds only
-    # if no chunk was claimed since, so that job is still the current one.
+    # Read the claim word, then the job it belongs to (the launcher closes
+    # the word, stores the job, then opens the word: parallel_launch.py's
+    # _publish).  The swap below succeeds only if no chunk was claimed and
+    # no job published since, so that job is still the current one; a
+    # closed word's chunk count, CLOSED, is never below the job's tasks.
     word = b.load_atomic(pool.claim, "acquire", 8)
-    job = [b.load_atomic(pool.job_field(b, i), "monotonic", 8) for i in range(5)]
+    job = [b.load_atomic(pool.job_field(b, i), "acquire", 8) for i in range(5)]
     task_fn = b.bitcast(job[JOB_FN], TASK_FN.as_pointer())
     t = b.and_(word, I64(0xFFFFFFFF))
     b.cbranch(b.icmp_signed("<", t, job[JOB_TASKS]), try_claim, done)

@@ -18,9 +18,11 @@ rather than for participants, keeps a late worker (still waking up, or
 descheduled on a busy machine) from stalling a launch: the others run its
 chunks and the launch returns without it.  A chunk is claimed by a
 compare-and-swap on one word holding (launch epoch, next chunk): a late
-worker that read an older launch's job fails its swap, since a new launch
+worker that read an older launch's word fails its swap, since a new launch
 publishes its job only after every chunk of the previous one was claimed
-and finished, and then bumps the epoch.
+and finished, and closes the word under a new epoch before it stores the
+job (so no worker can pair an old word with the new job: that ran a chunk
+twice and hung the launcher, `finished` having passed `tasks`).
 
 Each worker has a mailbox (a generation counter on its own cache line): the
 launcher publishes the job, bumps the mailboxes of the participants, and
@@ -57,6 +59,9 @@ the others can take over from a late participant, few enough that each
 chunk stays a long contiguous run."""
 MAX_TASKS = 1 << 30
 """Chunks per launch at most: the chunk counter is the low half of the claim word."""
+CLOSED = 0xFFFFFFFF
+"""The chunk counter while a launch publishes its job: above any job's tasks,
+so nothing can be claimed until the launcher opens the epoch at 0."""
 SPIN_ITERATIONS = 4096
 """`pause` iterations a worker spins after a job before it sleeps (~0.1 ms)."""
 
