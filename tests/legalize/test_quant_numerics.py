@@ -21,6 +21,7 @@ import gguf
 import numpy as np
 import pytest
 from legalize_harness import run
+from xdsl.dialects.builtin import StringAttr
 
 import xunity
 import xunity.strategies as strategies
@@ -159,6 +160,25 @@ def test_quant_matmul(fmt: str, depth: int, rows: int) -> None:
     exe = compile_program(matmul_program(weight, ["n"]))
     for n in ROWS:
         check_matmul(exe, weight, RNG.standard_normal((n, depth), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rows", "strategy"),
+    [
+        ("q8_0", 1, "quant-gemv"),
+        ("q4_0", 1, "quant-gemv"),
+        ("q4_1", 1, "quant-gemv"),
+        ("q4_1", 6, "quant-gemv"),
+    ],
+)
+def test_quant_matmul_static_rows(fmt: str, rows: int, strategy: str) -> None:
+    """A static row count picks the strategy at compile time."""
+    weight = random_weight(fmt, 160, 576)
+    module = xunity.legalize(matmul_program(weight, [str(rows)]))
+    kernel = next(iter(xunity.kernels(module).values()))
+    assert kernel.attributes["tir.scheduled"] == StringAttr(strategy)
+    exe = xunity.compile(module)
+    check_matmul(exe, weight, RNG.standard_normal((rows, 576), dtype=np.float32))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

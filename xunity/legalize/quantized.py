@@ -27,6 +27,7 @@ from xunity.dialects.graph.quantized import (
     QuantOp,
     QuantTakeOp,
 )
+from xunity.ir.numerics import CONTRACT
 from xunity.ir.symbolic import SymExpr
 from xunity.legalize.kernel_builder import Buffer, Emitter, KernelBuilder, LegalizeRule
 from xunity.legalize.manipulation import wrapped_index
@@ -69,7 +70,11 @@ class QuantWeight:
 
     @property
     def buffers(self) -> list[Buffer]:
-        return [self.codes, self.scales, *([] if self.mins is None else [self.mins])]
+        return [
+            self.codes,
+            self.scales,
+            *([] if self.mins is None else [self.mins]),
+        ]
 
     def code_pair(
         self, e: Emitter, p: SSAValue, b: SSAValue, j: SSAValue, c: SSAValue
@@ -88,24 +93,58 @@ class QuantWeight:
         high = e.emit(arith.ShRUIOp(byte, e.constant(4, i8)))
         return e.cast(low, f32), e.cast(high, f32)
 
+    def block_dot(
+        self,
+        e: Emitter,
+        x: Buffer,
+        row: Sequence[SSAValue],
+        at: Sequence[SSAValue],
+    ) -> SSAValue:
+        """sum_k q[k] x[row.., b * 32 + k] over block b of weight row
+        p * 48 + c, `at` = (p, b, c): 16 steps written out, each decoding
+        one code byte (q4) or two codes (q8_0) and adding elements j and
+        j + 16 into two sums (independent FMA chains), so that a loop over c
+        around it vectorises with the sums in registers."""
+        p, b, c = at
+        first = e.mul(b, e.index(BLOCK))
+        sums: list[SSAValue] = []
+        for j in range(HALF):
+            codes = self.code_pair(e, p, b, e.index(j), c)
+            for half, code in enumerate(codes):
+                k = e.add(first, e.index(j + half * HALF))
+                value = e.load(x, [*row, k])
+                if j == 0:
+                    sums.append(e.mul(code, value))
+                else:
+                    sums[half] = fma(e, code, value, sums[half])
+        return e.add(sums[0], sums[1])
+
+    def block_scales(
+        self, e: Emitter, at: Sequence[SSAValue]
+    ) -> tuple[SSAValue, SSAValue | None]:
+        """d and m (q4_1; else None) of block b of row p * 48 + c, `at` = (p, b, c)."""
+        scale = e.load(self.scales, at)
+        return scale, None if self.mins is None else e.load(self.mins, at)
+
     def scaled(
         self,
         e: Emitter,
-        at: Sequence[SSAValue],
+        scales: tuple[SSAValue, SSAValue | None],
         dot: SSAValue,
         xsum: SSAValue | None,
     ) -> SSAValue:
-        """The block's term from dot = sum q_k x_k and xsum = sum x_k (k in
-        the block; None for q8_0, which does not need it): d dot (q8_0),
-        d (dot - 8 xsum) (q4_0), d dot + m xsum (q4_1).  `at` = (p, b, c)."""
-        d = e.load(self.scales, at)
+        """The block's term from its `scales`, dot = sum q_k x_k and xsum =
+        sum x_k (k in the block; None for q8_0, which does not need it):
+        d dot (q8_0), d (dot - 8 xsum) (q4_0), d dot + m xsum (q4_1).  With
+        x = 1 at one k, that is the element W[n, k] itself."""
+        d, m = scales
         if self.fmt.name == "q8_0":
             return e.mul(d, dot)
         assert xsum is not None
-        if self.mins is None:  # q4_0
+        if m is None:  # q4_0
             offset = e.mul(e.constant(Q4_OFFSET, f32), xsum)
             return e.mul(d, e.sub(dot, offset))
-        return e.add(e.mul(d, dot), e.mul(e.load(self.mins, at), xsum))
+        return e.add(e.mul(d, dot), e.mul(m, xsum))
 
     def element(self, e: Emitter, row: SSAValue, k: SSAValue) -> SSAValue:
         """W[row, k] as f32."""
@@ -113,7 +152,12 @@ class QuantWeight:
         b, r = e.floordiv(k, e.index(BLOCK)), e.rem(k, e.index(BLOCK))
         low, high = self.code_pair(e, p, b, e.rem(r, e.index(HALF)), c)
         code = e.select(e.compare("ge", r, e.index(HALF)), high, low)
-        return self.scaled(e, [p, b, c], code, e.constant(1, f32))
+        return self.scaled(e, self.block_scales(e, [p, b, c]), code, e.constant(1, f32))
+
+
+def fma(e: Emitter, a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
+    """a * b + c, contractible into one FMA."""
+    return e.emit(arith.AddfOp(e.emit(arith.MulfOp(a, b, CONTRACT)), c, CONTRACT))
 
 
 def quant_matmul_rule(op: Operation, kb: KernelBuilder) -> None:

@@ -1,0 +1,130 @@
+"""Strategy `quant-gemv`: graph.quant_matmul for few rows (decode).
+
+The weight is streamed once per row of x, panel by panel, and dequantised
+in registers.  Parallel tasks take runs of 48-row panels; for each row of x
+and each block b, a loop over the panel's rows c computes the block's dot
+product sum_k q x (16 steps written out: each decodes one code byte, q4's
+elements j and j + 16, or two q8_0 codes, into two FMA chains) and adds
+`d * dot (+ m * sum(x))` to out; the per-block sums of x are computed once
+per call.  The rows of a panel are the codes' innermost, unit-stride dim
+(the panel layout, xunity/dialects/graph/quantized.py), so LLVM vectorises
+the loop over c at the host's vector width: one load of codes serves a
+vector of weight rows, no horizontal sums, both sums in registers.
+
+Decoding costs as much as the FMAs (a q4 byte: a mask, a shift, two
+widenings and two int-to-float conversions for two FMAs), so a row runs at
+the cores' vector throughput rather than at the memory's bandwidth
+(docs/strategies.md has the figures).  Rows sharing one decoding measured
+slower (the x values of several rows no longer fit in registers, and LLVM
+checks every pair of rows for aliasing), so further rows repeat the pass,
+reading the panel from L1/L2.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import f32
+from xdsl.ir import Operation
+
+from xunity.dialects import tir
+from xunity.dialects.graph.quantized import BLOCK, PANEL_ROWS, QuantMatmulOp
+from xunity.dialects.graph.types import TensorType
+from xunity.legalize.kernel_builder import (
+    Buffer,
+    KernelBuilder,
+    block_over,
+    loop_over,
+    memref_of,
+)
+from xunity.legalize.quantized import QuantWeight
+from xunity.strategies.base import KernelStrategy
+from xunity.strategies.matmul import static_rows
+
+QUANT_GEMV_MAX_ROWS = 6
+"""Up to this many static rows quant_matmul runs this GEMV (others take the
+generic rule for now)."""
+QUANT_GEMV_TASKS = 16
+"""Parallel tasks over the panels (several per thread, so that the pool can
+balance them), each a contiguous run of panels."""
+
+
+def quant_gemv_rule(op: Operation, kb: KernelBuilder) -> None:
+    """out[.., i, n] = sum_k x[.., i, k] W[n, k], W decoded in registers."""
+    x, *parts = kb.inputs
+    build_quant_gemv(kb, x, QuantWeight.of(op, parts), kb.outputs[0])
+
+
+def build_quant_gemv(
+    kb: KernelBuilder, x: Buffer, weight: QuantWeight, out: Buffer
+) -> None:
+    """The GEMV at the builder's insertion point, for any row count."""
+    xsum = block_sums(kb, x, weight) if weight.fmt.name != "q8_0" else None
+    reads = [x, *weight.buffers, *([] if xsum is None else [xsum])]
+    e = kb.emitter
+    panels, blocks = kb.dim(weight.panels), kb.dim(weight.blocks)
+    tasks = e.minimum(e.index(QUANT_GEMV_TASKS), panels)
+    per_task = e.emit(arith.CeilDivUIOp(panels, e.maximum(tasks, kb.dim(1))))
+    rows = x.shape[:-1]
+    with loop_over(kb, tasks, parallel=True) as t:
+        e = kb.emitter
+        first = e.mul(t, per_task)
+        count = e.maximum(e.minimum(per_task, e.sub(panels, first)), kb.zero)
+        with loop_over(kb, count) as q, kb.loops(rows) as row_vars:
+            e = kb.emitter
+            p = e.add(first, q)
+            row0 = e.mul(p, e.index(PANEL_ROWS))
+            width = e.minimum(e.index(PANEL_ROWS), e.sub(kb.dim(weight.rows), row0))
+            spatial = [(v, kb.dim(d)) for v, d in zip(row_vars, rows, strict=True)]
+            with loop_over(kb, blocks) as b, loop_over(kb, width) as c:
+                pairs = [*spatial, (p, panels), (c, width)]
+                with block_over(
+                    kb, "quant_gemv", pairs, reads, [out], reduce=[(b, blocks)]
+                ) as ivs:
+                    e = kb.emitter
+                    *row, vp, vc, vb = ivs
+                    at = [vp, vb, vc]
+                    dot = weight.block_dot(e, x, row, at)
+                    total = None if xsum is None else e.load(xsum, [*row, vb])
+                    term = weight.scaled(e, weight.block_scales(e, at), dot, total)
+                    n = [*row, e.add(e.mul(vp, e.index(PANEL_ROWS)), vc)]
+                    first_block = e.compare("eq", vb, kb.zero)
+                    before = e.select(first_block, e.constant(0, f32), e.load(out, n))
+                    e.store(e.add(before, term), out, n)
+
+
+def block_sums(kb: KernelBuilder, x: Buffer, weight: QuantWeight) -> Buffer:
+    """xsum[.., i, b] = sum of x[.., i, b * 32 : (b + 1) * 32] (q4's offsets
+    and mins multiply it), once per call, allocated here (a guarded GEMV
+    allocates it only when it runs)."""
+    shape = (*x.shape[:-1], weight.blocks)
+    tensor = TensorType(shape, f32)
+    sizes = [kb.dim(d) for d in shape if not d.is_constant]
+    allocated = kb.emitter.emit(tir.AllocBufferOp(memref_of(tensor), sizes))
+    xsum = Buffer(allocated, shape, f32)
+    block = kb.dim(BLOCK)
+    with kb.loops(shape) as loops:
+        spatial = [(v, kb.dim(d)) for v, d in zip(loops, shape, strict=True)]
+        with block_over(kb, "quant_xsum_init", spatial, [], [xsum]) as ivs:
+            kb.emitter.store(kb.emitter.constant(0, f32), xsum, ivs)
+        with (
+            loop_over(kb, block) as j,
+            block_over(
+                kb, "quant_xsum", spatial, [x], [xsum], reduce=[(j, block)]
+            ) as ivs,
+        ):
+            e = kb.emitter
+            *row, b, vj = ivs
+            k = e.add(e.mul(b, e.index(BLOCK)), vj)
+            e.store(
+                e.add(e.load(xsum, [*row, b]), e.load(x, [*row, k])), xsum, [*row, b]
+            )
+    return xsum
+
+
+def _applies(op: Operation, kb: KernelBuilder) -> bool:
+    rows = static_rows(kb.inputs[0])
+    return rows is not None and rows <= QUANT_GEMV_MAX_ROWS
+
+
+QUANT_GEMV = KernelStrategy("quant-gemv", QuantMatmulOp, _applies, quant_gemv_rule)
+"""graph.quant_matmul with at most QUANT_GEMV_MAX_ROWS static rows."""
