@@ -40,7 +40,7 @@ recognises by name (for SmolLM2: `<|im_end|>` and `<|endoftext|>`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from os import PathLike
@@ -135,7 +135,7 @@ class Tokenizer:
 
     def decode_stream(
         self, ids: Iterable[int], *, skip_special: bool = False
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Text pieces as `ids` arrive; joined, they are `decode(ids)`."""
         stream = StreamDecoder(self, skip_special=skip_special)
         for token_id in ids:

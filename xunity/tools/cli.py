@@ -122,6 +122,37 @@ def _random(
     return rng.integers(0, 16, size=shape).astype(dtype)
 
 
+def _add_generate(commands: argparse._SubParsersAction) -> None:
+    generate = commands.add_parser(
+        "generate",
+        help="generate text with a GGUF model (default: SmolLM2-135M-Instruct)",
+    )
+    generate.add_argument(
+        "model_and_prompt",
+        nargs="+",
+        metavar="[MODEL.gguf] PROMPT",
+        help="a GGUF file (optional) and the prompt",
+    )
+    generate.add_argument("-n", type=int, default=64, help="tokens to generate")
+    generate.add_argument(
+        "--temp", type=float, default=0.0, help="temperature (0: greedy, default)"
+    )
+    generate.add_argument("--top-k", type=int, default=40)
+    generate.add_argument("--top-p", type=float, default=0.95)
+    generate.add_argument("--min-p", type=float, default=0.05)
+    generate.add_argument("--repeat-penalty", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=None)
+    generate.add_argument(
+        "--chat", action="store_true", help="wrap the prompt in the chat template"
+    )
+    generate.add_argument(
+        "--ctx", type=int, default=2048, help="context: prompt and output tokens"
+    )
+    generate.add_argument(
+        "--stop", action="append", default=[], help="stop before this text"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xunity", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="embed sentences with all-MiniLM-L6-v2 and print cosine similarities",
     )
     embed.add_argument("sentences", nargs="+", help="the sentences to embed")
+    _add_generate(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -148,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from xunity.models.minilm import embed_command  # needs `tokenizers`
 
             return embed_command(args.sentences)
+        if args.command == "generate":
+            from xunity.llm.generate import generate_command  # needs `tokenizers`
+
+            return generate_command(args)
         return _run(args.file, args.function, args.bind, args.repeat, args.profile)
     except (ParseError, DiagnosticException, OSError, ValueError, KeyError) as error:
         print(f"xunity: error: {error}", file=sys.stderr)
