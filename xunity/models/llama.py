@@ -36,9 +36,11 @@ from xunity.frontends.builder import (
     Attention,
     GatedMLP,
     GraphBuilder,
+    Linear,
     Module,
     ModuleList,
     Parameter,
+    QuantLinear,
     RMSNorm,
     Tensor,
     concat,
@@ -46,6 +48,7 @@ from xunity.frontends.builder import (
 from xunity.frontends.builder.parameter import normal_init
 from xunity.runtime.executable import Executable
 from xunity.strategies.packing import pack_rhs
+from xunity.strategies.quant_packing import pack_quant_weight
 
 if TYPE_CHECKING:
     from xunity.frontends.weights.gguf import GGUFFile
@@ -195,9 +198,14 @@ class Llama(Module):
     the logits matmul then needs no transpose (the graph has no
     matmul-with-transposed-B), and the lookup gathers columns and transposes
     only the small `[hidden, n]` result.
+
+    `quantized` names the weights kept in a GGUF block format ("q4_1", ...):
+    `embed_tokens`, `lm_head` or a projection (`layers.0.attention.query`);
+    each becomes a `QuantLinear` (quant_take for the lookup, quant_matmul
+    for the products), the others stay f32.
     """
 
-    def __init__(self, config: LlamaConfig):
+    def __init__(self, config: LlamaConfig, quantized: Mapping[str, str] | None = None):
         super().__init__()
         self.config = config
         table = (
@@ -215,6 +223,26 @@ class Llama(Module):
             if config.tie_embeddings
             else Parameter((config.hidden, config.vocab), torch_transposed=True)
         )
+        for name, format in (quantized or {}).items():
+            self._quantize(name, format)
+
+    def _quantize(self, name: str, format: str) -> None:
+        """Replace the f32 weight `name` by a QuantLinear of the same shape."""
+        if name == "embed_tokens" or (name == "lm_head" and self.lm_head is not None):
+            del self._parameters[name]
+            setattr(
+                self, name, QuantLinear(self.config.hidden, self.config.vocab, format)
+            )
+            return
+        *path, attribute = name.split(".")
+        owner: Module | None = self
+        for part in path:
+            owner = None if owner is None else owner._modules.get(part)
+        linear = None if owner is None else owner._modules.get(attribute)
+        if owner is None or not isinstance(linear, Linear) or linear.bias is not None:
+            raise KeyError(f"{name!r} is not a quantisable Llama weight")
+        in_features, out_features = linear.weight.shape
+        setattr(owner, attribute, QuantLinear(in_features, out_features, format))
 
     def forward(self, input_ids: Tensor) -> Tensor:
         x = self._embed(input_ids)
@@ -256,22 +284,24 @@ class Llama(Module):
 
     def _embed(self, input_ids: Tensor) -> Tensor:
         """Token ids `[n]` -> `[1, n, hidden]` (attention works on batches)."""
-        table = input_ids.builder.parameter(self.embed_tokens)
-        if self.config.tie_embeddings:
-            x = table.take(input_ids, axis=1).T
+        embed = self.embed_tokens
+        if isinstance(embed, QuantLinear):
+            x = embed.lookup(input_ids)
+        elif self.config.tie_embeddings:
+            x = input_ids.builder.parameter(embed).take(input_ids, axis=1).T
         else:
-            x = table.take(input_ids)
+            x = input_ids.builder.parameter(embed).take(input_ids)
         return x.reshape(1, input_ids.shape[0], self.config.hidden)
 
     def _logits(self, x: Tensor, rows: Tensor | None = None) -> Tensor:
         """`[1, n, hidden]` -> logits `[n, vocab]`, or of the picked `rows` only."""
-        builder = x.builder
         x = self.norm(x).reshape(x.shape[1], self.config.hidden)
         if rows is not None:
             x = x.take(rows)
-        table = builder.parameter(self.embed_tokens)
-        head = table if self.lm_head is None else builder.parameter(self.lm_head)
-        return x @ head
+        head = self.embed_tokens if self.lm_head is None else self.lm_head
+        if isinstance(head, QuantLinear):
+            return head(x)
+        return x @ x.builder.parameter(head)
 
 
 def build_graph(model: Llama) -> tuple[ModuleOp, dict[str, np.ndarray]]:
@@ -375,19 +405,42 @@ def unpermute_rotary_rows(weight: np.ndarray, heads: int) -> np.ndarray:
     The converter reorders each head's output rows from Hugging Face's
     rotate-half layout (pairs `(i, i + d/2)`) to ggml's interleaved pairs
     `(2i, 2i + 1)`: rows `(heads, 2, d/2)` become `(heads, d/2, 2)`.  Our
-    `graph.rotary` rotates halves, so the rows go back.
+    `graph.rotary` rotates halves, so the rows go back.  Trailing dims
+    (a quantised weight's blocks) move with their rows.
     """
-    out_features, in_features = weight.shape
-    half = out_features // heads // 2
+    half = weight.shape[0] // heads // 2
     return (
-        weight.reshape(heads, half, 2, in_features)
+        weight.reshape(heads, half, 2, *weight.shape[1:])
         .swapaxes(1, 2)
-        .reshape(out_features, in_features)
+        .reshape(weight.shape)
     )
 
 
-def gguf_state_dict(file: GGUFFile, config: LlamaConfig) -> dict[str, np.ndarray]:
-    """Llama's tensors from a GGUF file: renamed, dequantised, q/k rows restored.
+KEPT_FORMATS = ("Q8_0", "Q4_0", "Q4_1")
+"""GGUF tensor types whose blocks stay quantised (graph.quant_matmul reads them)."""
+
+
+def gguf_quantized(file: GGUFFile, config: LlamaConfig) -> dict[str, str]:
+    """Which weights of `file` stay quantised, by Llama module name: the
+    `Llama(config, quantized=...)` argument for `gguf_state_dict`."""
+    kept: dict[str, str] = {}
+    for gguf_name, ours in _gguf_names(config).items():
+        qtype = file.tensor_info(gguf_name).qtype
+        if qtype in KEPT_FORMATS and gguf_name not in _F32_ONLY:
+            kept[ours.removesuffix(".weight")] = qtype.lower()
+    return kept
+
+
+_F32_ONLY = {"output_norm.weight"}
+"""Vectors, never quantised by llama.cpp; the per-layer norms are too."""
+
+
+def gguf_state_dict(
+    file: GGUFFile, config: LlamaConfig, quantized: Mapping[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Llama's tensors from a GGUF file: renamed, q/k rows restored; f32,
+    except the weights in `quantized` (as `gguf_quantized` gives it), whose
+    blocks go into the panel layout as their QuantLinear's parameters.
 
     A missing tensor raises the reader's `MissingTensorError` naming the file
     and the tensor; a tensor the model would not use is rejected rather than
@@ -399,14 +452,24 @@ def gguf_state_dict(file: GGUFFile, config: LlamaConfig) -> dict[str, np.ndarray
     unexpected = sorted(set(file.tensor_names()) - names.keys())
     if unexpected:
         raise WeightFileError(file.path, f"unexpected Llama tensors {unexpected}")
-    state = {
-        ours: np.asarray(file.tensor(gguf_name), dtype=np.float32)
-        for gguf_name, ours in names.items()
-    }
-    for layer in range(config.layers):
-        for role, heads in (("query", config.heads), ("key", config.kv_heads)):
-            name = f"layers.{layer}.attention.{role}.weight"
-            state[name] = unpermute_rotary_rows(state[name], heads)
+    quantized = quantized or {}
+    state: dict[str, np.ndarray] = {}
+    for gguf_name, ours in names.items():
+        module = ours.removesuffix(".weight")
+        heads = _rotary_heads(module, config)
+        if module in quantized:
+            blocks = file.quant_blocks(gguf_name)
+            scales, codes, mins = blocks.scales, blocks.codes, blocks.mins
+            if heads:
+                scales = unpermute_rotary_rows(scales, heads)
+                codes = unpermute_rotary_rows(codes, heads)
+                mins = None if mins is None else unpermute_rotary_rows(mins, heads)
+            packed = pack_quant_weight(quantized[module], scales, mins, codes)
+            parts = zip(("codes", "scales", "mins"), packed.parts, strict=False)
+            state.update((f"{module}.{part}", value) for part, value in parts)
+            continue
+        value = np.asarray(file.tensor(gguf_name), dtype=np.float32)
+        state[ours] = unpermute_rotary_rows(value, heads) if heads else value
     return state
 
 
@@ -435,14 +498,29 @@ def _gguf_names(config: LlamaConfig) -> dict[str, str]:
     return names
 
 
-def load_gguf_model(path: str | PathLike[str], max_positions: int = 2048) -> Llama:
-    """A Llama with config and weights from a llama.cpp GGUF file."""
+def _rotary_heads(module: str, config: LlamaConfig) -> int | None:
+    """The heads of a q or k projection (its rows llama.cpp permuted), else None."""
+    if module.endswith(".attention.query"):
+        return config.heads
+    if module.endswith(".attention.key"):
+        return config.kv_heads
+    return None
+
+
+def load_gguf_model(
+    path: str | PathLike[str] | GGUFFile,
+    max_positions: int = 2048,
+    keep_quantized: bool = False,
+) -> Llama:
+    """A Llama with config and weights from a llama.cpp GGUF file; with
+    `keep_quantized`, its Q8_0/Q4_0/Q4_1 weights stay in their blocks."""
     from xunity.frontends.weights.gguf import GGUFFile
 
-    file = GGUFFile(path)
+    file = path if isinstance(path, GGUFFile) else GGUFFile(path)
     config = LlamaConfig.from_gguf(file, max_positions)
-    model = Llama(config)
-    model.load_state_dict(gguf_state_dict(file, config), torch_layout=True)
+    quantized = gguf_quantized(file, config) if keep_quantized else {}
+    model = Llama(config, quantized)
+    model.load_state_dict(gguf_state_dict(file, config, quantized), torch_layout=True)
     return model
 
 

@@ -29,6 +29,7 @@ from xunity.frontends.builder.nn import (
     Module,
     ModuleList,
     Parameter,
+    QuantLinear,
     RMSNorm,
     rotary_tables,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Module",
     "ModuleList",
     "Parameter",
+    "QuantLinear",
     "RMSNorm",
     "Tensor",
     "attention",

@@ -41,6 +41,7 @@ from xunity.dialects.graph.manipulation import (
     TakeOp,
 )
 from xunity.dialects.graph.normalization import LayerNormOp, RMSNormOp, SoftmaxOp
+from xunity.dialects.graph.quantized import QuantMatmulOp, QuantTakeOp
 from xunity.dialects.graph.types import TensorType
 from xunity.frontends.builder.parameter import DTYPES, Parameter, element_type
 from xunity.ir.symbolic import Dim, SymExpr
@@ -454,6 +455,21 @@ def attention(
         scale,
     )
     return query.builder.emit(op)
+
+
+def quant_matmul(x: Tensor, parts: Sequence[Tensor], format: str, rows: int) -> Tensor:
+    """`x @ W^T` for a quantised `W[rows, K]` given as its panel-layout parts
+    (codes, scales and, for q4_1, mins): `graph.quant_matmul`."""
+    codes, scales, *mins = (p.value for p in parts)
+    op = QuantMatmulOp(x.value, codes, scales, mins[0] if mins else None, format, rows)
+    return x.builder.emit(op)
+
+
+def quant_take(ids: Tensor, parts: Sequence[Tensor], format: str, rows: int) -> Tensor:
+    """Rows `ids` of a quantised `W[rows, K]`, dequantised: `graph.quant_take`."""
+    codes, scales, *mins = (p.value for p in parts)
+    op = QuantTakeOp(ids.value, codes, scales, mins[0] if mins else None, format, rows)
+    return ids.builder.emit(op)
 
 
 def rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:

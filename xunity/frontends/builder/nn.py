@@ -29,11 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from xunity.dialects.graph.quantized import BLOCK, PANEL_ROWS, quant_format
 from xunity.frontends.builder.core import (
     GraphBuilder,
     Tensor,
     attention,
     concat,
+    quant_matmul,
+    quant_take,
     rotary,
 )
 from xunity.frontends.builder.parameter import (
@@ -42,6 +45,7 @@ from xunity.frontends.builder.parameter import (
     constant_init,
     normal_init,
 )
+from xunity.strategies.quant_packing import PackedQuantWeight
 
 
 class Module:
@@ -146,6 +150,51 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         y = x @ self.weight
         return y if self.bias is None else y + self.bias
+
+
+class QuantLinear(Module):
+    """`x @ W^T` with `W [out, in]` kept in a GGUF block format (q8_0, q4_0,
+    q4_1): its parts are parameters in graph.quant_matmul's panel layout
+    (assign them with `assign_packed`).  `lookup(ids)` reads rows of the same
+    `W`, so one table serves a tied embedding and LM head."""
+
+    def __init__(self, in_features: int, out_features: int, format: str):
+        super().__init__()
+        fmt = quant_format(format)
+        if in_features % BLOCK:
+            raise ValueError(
+                f"{format}: in_features {in_features} is not a multiple of {BLOCK}"
+            )
+        self.format = format
+        self.out_features = out_features
+        lead = (-(-out_features // PANEL_ROWS), in_features // BLOCK)
+        self.codes = Parameter((*lead, fmt.block_bytes, PANEL_ROWS), "i8")
+        self.scales = Parameter((*lead, PANEL_ROWS), "f16")
+        self.mins = Parameter((*lead, PANEL_ROWS), "f16") if fmt.has_mins else None
+
+    def assign_packed(self, weight: PackedQuantWeight) -> None:
+        if weight.format != self.format or weight.rows != self.out_features:
+            raise ValueError(
+                f"expected {self.format} with {self.out_features} rows, got "
+                f"{weight.format} with {weight.rows}"
+            )
+        for param, value in zip(self._parts(), weight.parts, strict=True):
+            param.assign(value)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return quant_matmul(x, self._tensors(x.builder), self.format, self.out_features)
+
+    def lookup(self, ids: Tensor) -> Tensor:
+        """Rows `ids` of `W`, dequantised (an embedding lookup)."""
+        return quant_take(
+            ids, self._tensors(ids.builder), self.format, self.out_features
+        )
+
+    def _parts(self) -> list[Parameter]:
+        return [self.codes, self.scales, *([] if self.mins is None else [self.mins])]
+
+    def _tensors(self, builder: GraphBuilder) -> list[Tensor]:
+        return [builder.parameter(p) for p in self._parts()]
 
 
 class Embedding(Module):
