@@ -169,6 +169,7 @@ def test_quant_matmul(fmt: str, depth: int, rows: int) -> None:
         ("q4_0", 1, "quant-gemv"),
         ("q4_1", 1, "quant-gemv"),
         ("q4_1", 6, "quant-gemv"),
+        ("q4_1", 7, "quant-gemm"),
     ],
 )
 def test_quant_matmul_static_rows(fmt: str, rows: int, strategy: str) -> None:

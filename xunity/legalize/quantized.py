@@ -154,6 +154,18 @@ class QuantWeight:
         code = e.select(e.compare("ge", r, e.index(HALF)), high, low)
         return self.scaled(e, self.block_scales(e, [p, b, c]), code, e.constant(1, f32))
 
+    def block_values(self, e: Emitter, at: Sequence[SSAValue]) -> list[SSAValue]:
+        """W[p * 48 + c, b * 32 + k] for k < 32 as f32, `at` = (p, b, c):
+        the scales loaded once, 16 code loads."""
+        p, b, c = at
+        scales, one = self.block_scales(e, at), e.constant(1, f32)
+        halves: tuple[list[SSAValue], list[SSAValue]] = ([], [])
+        for j in range(HALF):
+            codes = self.code_pair(e, p, b, e.index(j), c)
+            for half, code in zip(halves, codes, strict=True):
+                half.append(self.scaled(e, scales, code, one))
+        return [*halves[0], *halves[1]]
+
 
 def fma(e: Emitter, a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
     """a * b + c, contractible into one FMA."""

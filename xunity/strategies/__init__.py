@@ -21,6 +21,7 @@ from xunity.strategies.base import KernelStrategy, ScheduleRule
 from xunity.strategies.gemm import GEMM, PACKED_GEMM
 from xunity.strategies.gemv import GEMV
 from xunity.strategies.parallel_rows import PARALLEL_ROWS
+from xunity.strategies.quant_gemm import QUANT_GEMM
 from xunity.strategies.quant_gemv import QUANT_GEMV
 from xunity.strategies.spatial_nest import SPATIAL_NEST
 
@@ -30,6 +31,7 @@ KERNEL_STRATEGIES: tuple[KernelStrategy, ...] = (
     PACKED_GEMM,
     ATTENTION_GEMM,
     QUANT_GEMV,
+    QUANT_GEMM,
 )
 
 SCHEDULE_RULES: tuple[ScheduleRule, ...] = (

@@ -18,6 +18,11 @@ GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K
               last, narrower panel: a 16, 32 or 48 wide micro-kernel
             if po is last: gemm_epilogue      C[rows, slice] = C (fusion hook)
 
+`build_gemm` serves three kinds of B: the rhs matrix (packed as above, or
+read in place), its prepacked panels (graph.packed_matmul), and panels a
+`PanelPacker` makes in the packing step (quant_gemm.py dequantises a
+quantised weight there; such a B is always packed).
+
 The split is chosen at run time from the row count, so one kernel serves
 every M (the dims may all be symbolic):
 
@@ -56,7 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32, i1
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
@@ -116,13 +121,43 @@ def gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     read in place for few rows; a symbolic row count of at most FEWEST_ROWS
     runs the GEMV instead."""
     del op
-    _gemm(kb, prepacked=False)
+    mm = Matmul(kb)
+    build_gemm(mm, few_rows=FewRows(FEWEST_ROWS, lambda: build_gemv(mm)))
 
 
 def packed_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     """graph.packed_matmul: B's panels are the rhs itself, packed at compile time."""
     del op
-    _gemm(kb, prepacked=True)
+    build_gemm(Matmul(kb), prepacked=True)
+
+
+@dataclass(frozen=True)
+class FewRows:
+    """The kernel a symbolic row count of at most `rows` runs instead, at run
+    time (a GEMV); the GEMM's loops then run only the epilogue."""
+
+    rows: int
+    build: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class PanelPack:
+    """B panel `p` of a column block, to be packed for one depth block:
+    packed_b[p, k, j] = B[k0 + k, (first + p) * NR + j] for k < kc, j < NR,
+    zero past N (`first`: the block's first panel of B)."""
+
+    p: Loop
+    first: SSAValue
+    depth: Loop
+    k0: SSAValue
+    kc: SSAValue
+    packed_b: Buffer
+
+
+PanelPacker = Callable[[KernelBuilder, PanelPack], None]
+"""Packs the B panels of an rhs that is not a matrix (a quantised weight,
+dequantised into them); such a B is never read in place, whatever the row
+count."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +169,7 @@ class _Plan:
     below run only the epilogue; None where that cannot happen."""
     few: SSAValue
     """i1: at most FEW_ROW_PANELS row panels: column slices, depth inside the
-    tasks, B read in place."""
+    tasks, B read in place (a PanelPacker's B: only where the GEMV ran)."""
     row_panels: SSAValue
     group: SSAValue
     """Row panels per row block."""
@@ -152,13 +187,16 @@ class _Plan:
     None for a plain matmul, whose few rows take the GEMV."""
 
 
-def _plan(mm: Matmul, small: SSAValue | None, prepacked: bool) -> _Plan:
+def _plan(mm: Matmul, small: SSAValue | None, prepacked: bool, packed: bool) -> _Plan:
+    """`packed`: B is always packed (a PanelPacker's), never read in place."""
     kb = mm.kb
     e = kb.emitter
     tiny = e.compare("le", mm.m, e.index(FEWEST_ROWS)) if prepacked else None
     one = kb.dim(1)
     row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
     few = e.compare("le", row_panels, e.index(FEW_ROW_PANELS))
+    if packed:  # never read in place: "few" only where the GEMV ran (no packing)
+        few = e.constant(False, i1) if small is None else small
     # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP;
     # few: all of them.
     wanted = ceildiv(e, row_panels, ROW_TASKS)
@@ -188,21 +226,29 @@ def _plan(mm: Matmul, small: SSAValue | None, prepacked: bool) -> _Plan:
     )
 
 
-def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
-    mm = Matmul(kb)
+def build_gemm(
+    mm: Matmul,
+    prepacked: bool = False,
+    packer: PanelPacker | None = None,
+    few_rows: FewRows | None = None,
+) -> None:
+    """The GEMM of `mm` at the builder's insertion point: B is the rhs matrix,
+    its `prepacked` panels, or what `packer` packs; `few_rows` runs instead
+    for a small symbolic row count."""
+    kb = mm.kb
     e = kb.emitter
     # A symbolic row count may be small at run time: then the GEMV streams
     # the rhs once instead, and the GEMM's loops below only run the epilogue
     # (the one final block of `out`, where kernel fusion puts a consumer).
     small = None
-    if not prepacked and static_rows(mm.lhs) is None:
-        small = e.compare("le", mm.m, e.index(FEWEST_ROWS))
+    if few_rows is not None and static_rows(mm.lhs) is None:
+        small = e.compare("le", mm.m, e.index(few_rows.rows))
         with loop_over(kb, e.select(small, kb.dim(1), kb.zero)):
-            build_gemv(mm)
-    plan = _plan(mm, small, prepacked)
+            few_rows.build()
+    plan = _plan(mm, small, prepacked, packer is not None)
     e = kb.emitter
     if prepacked:
-        packed_b = mm.rhs
+        packed_b = mm.matrix
     else:  # sized for the largest block this call packs: small products stay small
         max_panels = ceildiv(e, e.minimum(mm.n, e.index(NC)), NR)
         max_panels = e.select(plan.few, kb.zero, max_panels)
@@ -221,6 +267,7 @@ def _gemm(kb: KernelBuilder, prepacked: bool) -> None:
             plan,
             packed_b,
             prepacked,
+            packer,
             mm.batch_loops(batch_vars),
             Loop(jc, column_blocks),
             Loop(po, plan.depth_outer),
@@ -239,12 +286,15 @@ class _GemmBlock:
         plan: _Plan,
         packed_b: Buffer,
         prepacked: bool,
+        packer: PanelPacker | None,
         batch: list[Loop],
         jc: Loop,
         po: Loop,
     ):
         self.mm, self.kb, self.plan = mm, mm.kb, plan
-        self.packed_b, self.prepacked = packed_b, prepacked
+        self.packed_b, self.prepacked, self.packer = packed_b, prepacked, packer
+        self.in_place = not prepacked and packer is None
+        """Few rows read the rhs matrix in place."""
         self.batch, self.jc, self.po = batch, jc, po
         e = self.kb.emitter
         self.col0 = e.mul(jc.var, e.index(NC))
@@ -254,44 +304,64 @@ class _GemmBlock:
         self.rest = e.sub(self.nc, e.mul(self.full_panels, e.index(NR)))
 
     def pack_b(self, depth: _Depth) -> None:
-        """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N
-        (not when few: then B is read in place).
+        """The block's B panels for depth block `depth`, in parallel (not
+        when few: then B is read in place): the packer's, or copies."""
+        kb = self.kb
+        panels = kb.emitter.select(self.plan.few, kb.zero, self.panels)
+        with loop_over(kb, panels, parallel=True) as p:
+            if self.packer is None:
+                self._copy_panel(depth, p)
+            else:
+                e = kb.emitter
+                first = e.mul(self.jc.var, e.index(NC // NR))
+                self.packer(
+                    kb,
+                    PanelPack(
+                        Loop(p, self.panels),
+                        first,
+                        Loop(*depth.pair),
+                        depth.k0,
+                        depth.kc,
+                        self.packed_b,
+                    ),
+                )
+
+    def _copy_panel(self, depth: _Depth, p: SSAValue) -> None:
+        """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N.
 
         Copy and zero fill are separate loops without selects, so the copy of
         each contiguous row segment vectorises."""
         kb, mm, packed_b = self.kb, self.mm, self.packed_b
-        panels = kb.emitter.select(self.plan.few, kb.zero, self.panels)
-        with loop_over(kb, panels, parallel=True) as p:
-            e = kb.emitter
-            col0 = e.add(self.col0, e.mul(p, e.index(NR)))
-            valid = e.minimum(e.index(NR), e.sub(mm.n, col0))
-            padding = e.sub(e.index(NR), valid)
-            with loop_over(kb, depth.kc) as k:
-                outer = [*self._batch_pairs(), self.jc.pair, depth.pair]
-                outer += [(p, self.panels), (k, depth.kc)]
-                with (
-                    loop_over(kb, valid) as j,
-                    block_over(
-                        kb, "gemm_pack_b", [*outer, (j, valid)], [mm.rhs], [packed_b]
-                    ) as ivs,
-                ):
-                    e = kb.emitter
-                    batch, (vjc, vpc, vp, vk, vj) = self._split(ivs)
-                    panel = e.add(e.mul(vp, e.index(NR)), vj)
-                    column = e.add(e.mul(vjc, e.index(NC)), panel)
-                    row = e.add(e.mul(vpc, e.index(KC)), vk)
-                    value = e.load(mm.rhs, mm.rhs_at(batch, row, column))
-                    e.store(value, packed_b, [vp, vk, vj])
-                pairs = [(p, self.panels), (k, depth.kc)]
-                with (
-                    loop_over(kb, padding) as j,
-                    block_over(
-                        kb, "gemm_pad_b", [*pairs, (j, padding)], [], [packed_b]
-                    ) as (vp, vk, vj),
-                ):
-                    e = kb.emitter
-                    column = e.sub(e.index(NR - 1), vj)
-                    e.store(e.constant(0, f32), packed_b, [vp, vk, column])
+        e = kb.emitter
+        col0 = e.add(self.col0, e.mul(p, e.index(NR)))
+        valid = e.minimum(e.index(NR), e.sub(mm.n, col0))
+        padding = e.sub(e.index(NR), valid)
+        with loop_over(kb, depth.kc) as k:
+            outer = [*self._batch_pairs(), self.jc.pair, depth.pair]
+            outer += [(p, self.panels), (k, depth.kc)]
+            with (
+                loop_over(kb, valid) as j,
+                block_over(
+                    kb, "gemm_pack_b", [*outer, (j, valid)], [mm.matrix], [packed_b]
+                ) as ivs,
+            ):
+                e = kb.emitter
+                batch, (vjc, vpc, vp, vk, vj) = self._split(ivs)
+                panel = e.add(e.mul(vp, e.index(NR)), vj)
+                column = e.add(e.mul(vjc, e.index(NC)), panel)
+                row = e.add(e.mul(vpc, e.index(KC)), vk)
+                value = e.load(mm.matrix, mm.rhs_at(batch, row, column))
+                e.store(value, packed_b, [vp, vk, vj])
+            pairs = [(p, self.panels), (k, depth.kc)]
+            with (
+                loop_over(kb, padding) as j,
+                block_over(
+                    kb, "gemm_pad_b", [*pairs, (j, padding)], [], [packed_b]
+                ) as (vp, vk, vj),
+            ):
+                e = kb.emitter
+                column = e.sub(e.index(NR - 1), vj)
+                e.store(e.constant(0, f32), packed_b, [vp, vk, column])
 
     def tasks(self) -> None:
         """The parallel tasks: every (row block, column slice) pair, a slice
@@ -324,7 +394,7 @@ class _GemmBlock:
         )
         tile = e.emit(tir.AllocBufferOp(MemRefType(f32, [MR * NR])))
         edge_b = None
-        if not self.prepacked:  # few: the last, partial panel of B, padded
+        if self.in_place:  # few: the last, partial panel of B, padded
             edge_type = MemRefType(f32, [DYNAMIC_INDEX, NR])
             edge_depth = e.select(plan.few, e.index(KC), kb.zero)
             edge = e.emit(tir.AllocBufferOp(edge_type, [edge_depth]))
@@ -381,7 +451,7 @@ class _GemmBlock:
         # Where B may be packed or read in place, one loop for each, so that
         # each micro-kernel has a constant B row stride (NR) or N.
         layouts = [(False, full)]
-        if not self.prepacked:
+        if self.in_place:
             few = self.plan.few
             layouts = [(False, e.select(few, kb.zero, full))]
             layouts += [(True, e.select(few, full, kb.zero))]
@@ -423,7 +493,7 @@ class _GemmBlock:
         column = e.add(self.col0, e.mul(panel, nr))
         batch = [loop.var for loop in self.batch]
         index = self.mm.rhs_at(batch, depth.k0, column)
-        return e.emit(tir.AccessPtrOp(self.mm.rhs.value, index)), self.mm.n
+        return e.emit(tir.AccessPtrOp(self.mm.matrix.value, index)), self.mm.n
 
     def _edge_panel(self, depth: _Depth, edge_b: Buffer | None) -> SSAValue:
         """The address of the last, partial B panel (row stride NR)."""
@@ -451,13 +521,17 @@ class _GemmBlock:
             with (
                 loop_over(kb, self.rest) as j,
                 block_over(
-                    kb, "gemm_pack_b_edge", [*pairs, (j, self.rest)], [mm.rhs], [edge_b]
+                    kb,
+                    "gemm_pack_b_edge",
+                    [*pairs, (j, self.rest)],
+                    [mm.matrix],
+                    [edge_b],
                 ) as ivs,
             ):
                 e = kb.emitter
                 batch, (vpc, vk, vj) = self._split(ivs)
                 row = e.add(e.mul(vpc, e.index(KC)), vk)
-                value = e.load(mm.rhs, mm.rhs_at(batch, row, e.add(column0, vj)))
+                value = e.load(mm.matrix, mm.rhs_at(batch, row, e.add(column0, vj)))
                 e.store(value, edge_b, [vk, vj])
             with (
                 loop_over(kb, padding) as j,

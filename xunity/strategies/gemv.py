@@ -124,7 +124,7 @@ def _gemv_update(
             kb,
             "gemv_update" if count == 1 else f"gemv_update{count}",
             [*batch, task, (i, m), (j, mm.n)],
-            [mm.lhs, mm.rhs],
+            [mm.lhs, mm.matrix],
             [partial],
             reduce=[(first, mm.k)],
         ) as ivs,
@@ -135,7 +135,7 @@ def _gemv_update(
         for offset in range(count):
             row = vk if offset == 0 else e.add(vk, e.index(offset))
             a = e.load(mm.lhs, mm.lhs_at(b_ivs, vi, row))
-            b = e.load(mm.rhs, mm.rhs_at(b_ivs, row, vj))
+            b = e.load(mm.matrix, mm.rhs_at(b_ivs, row, vj))
             total = e.add(total, e.mul(a, b))
         e.store(total, partial, [vt, vi, vj])
 

@@ -41,17 +41,27 @@ class Loop:
 
 
 class Matmul:
-    """One matmul's buffers, its dims as index values and numpy batch broadcasting."""
+    """One matmul's buffers, its dims as index values and numpy batch broadcasting.
 
-    def __init__(self, kb: KernelBuilder):
+    The lhs is the kernel's first input; the rhs its second, B as a matrix
+    (or its prepacked panels), unless `matrix_rhs` is false: a quantised
+    weight, whose B only the GEMM's panel packer reads (`rhs` is None)."""
+
+    def __init__(self, kb: KernelBuilder, matrix_rhs: bool = True):
         self.kb = kb
-        (self.lhs, self.rhs), (self.out,) = kb.inputs, kb.outputs
+        self.lhs, (self.out,) = kb.inputs[0], kb.outputs
+        self.rhs = kb.inputs[1] if matrix_rhs else None
         self.batch_shape = list(self.out.shape[:-2])
         self.m = kb.dim(self.lhs.shape[-2])
         self.k = kb.dim(self.lhs.shape[-1])
         self.n = kb.dim(self.out.shape[-1])
         self._lhs_batch = dataclasses.replace(self.lhs, shape=self.lhs.shape[:-2])
-        self._rhs_batch = dataclasses.replace(self.rhs, shape=self.rhs.shape[:-2])
+
+    @property
+    def matrix(self) -> Buffer:
+        """The rhs matrix (plain and prepacked matmuls)."""
+        assert self.rhs is not None, "a quantised weight has no rhs matrix"
+        return self.rhs
 
     def batch_loops(self, variables: Sequence[SSAValue]) -> list[Loop]:
         extents = [self.kb.dim(d) for d in self.batch_shape]
@@ -61,7 +71,8 @@ class Matmul:
         return [*self._lhs_batch.broadcast_indices(batch, self.kb.zero), i, k]
 
     def rhs_at(self, batch: Sequence[SSAValue], k: SSAValue, j: SSAValue):
-        return [*self._rhs_batch.broadcast_indices(batch, self.kb.zero), k, j]
+        rhs_batch = dataclasses.replace(self.matrix, shape=self.matrix.shape[:-2])
+        return [*rhs_batch.broadcast_indices(batch, self.kb.zero), k, j]
 
 
 def ceildiv(e: Emitter, value: SSAValue, divisor: int) -> SSAValue:

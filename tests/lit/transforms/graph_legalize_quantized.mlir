@@ -54,3 +54,38 @@ func.func @decode(%x: !graph.tensor<[1, 64], f32>, %c: !graph.tensor<[3, 2, 16, 
   func.return %y : !graph.tensor<[1, 100], f32>
 }
 
+// -----
+
+// A symbolic row count: quant-gemm.  At most 6 rows (at run time) run the
+// GEMV above under a 0/1-trip loop; otherwise the f32 GEMM of the gemm
+// strategy, its B panels packed, in parallel per (column, depth) block, by
+// dequantising: per block of 32 and code byte row, a loop over the panel's
+// 48 rows stores elements j and j + 16 (d * q + m).  B is never read in
+// place, so the micro-kernels read the packed panels only (the last panel,
+// 4 rows of W, through the 16-column tile).
+// CHECK-LABEL: func.func private @graph_quant_matmul_0
+// CHECK-SAME: tir.scheduled = "quant-gemm"
+// CHECK: %[[SMALL:.*]] = arith.cmpi sle, %n, %{{.*}} : index
+// CHECK: %[[ONCE:.*]] = arith.select %[[SMALL]]
+// CHECK: tir.for %{{.*}} = %{{.*}} to %[[ONCE]] step %{{.*}} serial {
+// CHECK: tir.block "quant_xsum"
+// CHECK: tir.block "quant_gemv"
+// CHECK: %[[PB:.*]] = tir.alloc_buffer(%{{.*}}, %{{.*}}) : memref<?x?x48xf32>
+// CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK: tir.block "quant_pack_b" {{.*}} reads(%in1, %in2, %in3 : {{.*}}) writes(%[[PB]] : memref<?x?x48xf32>) {
+// CHECK: %[[BYTE:.*]] = tir.load %in1[{{.*}}] : memref<3x2x16x48xi8>
+// CHECK: arith.andi %[[BYTE]]
+// CHECK: arith.shrui %[[BYTE]]
+// CHECK: tir.store %{{.*}}, %[[PB]]
+// CHECK: tir.store %{{.*}}, %[[PB]]
+// CHECK-NOT: gemm_pack_b
+// CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK: tir.block "gemm_pack_a_full"
+// CHECK: %[[B:.*]] = tir.access_ptr %[[PB]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x48xf32>
+// CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %[[B]][%{{.*}}], {{.*}} mr = 8 nr = 48 : f32
+// CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 16 : f32
+// CHECK: tir.block "gemm_epilogue"
+func.func @rows(%x: !graph.tensor<[n, 64], f32>, %c: !graph.tensor<[3, 2, 16, 48], i8>, %s: !graph.tensor<[3, 2, 48], f16>, %m: !graph.tensor<[3, 2, 48], f16>) -> !graph.tensor<[n, 100], f32> {
+  %y = graph.quant_matmul %x, %c, %s, %m format = "q4_1" rows = 100 : !graph.tensor<[n, 64], f32>, !graph.tensor<[3, 2, 16, 48], i8>, !graph.tensor<[3, 2, 48], f16>, !graph.tensor<[3, 2, 48], f16> -> !graph.tensor<[n, 100], f32>
+  func.return %y : !graph.tensor<[n, 100], f32>
+}
