@@ -5,9 +5,9 @@ The generic quant_matmul kernel is the matmul rule's reduction with each
 weight element dequantised where it is read:
 `out[.., i, n] = sum_k x[.., i, k] * W[n, k]` (the default schedule runs its
 rows in parallel); quant_take dequantises one row of W per index.  The
-strategies (xunity/strategies/quant_gemv.py, the gemm strategy) read the
-codes with `QuantWeight` too, a pair of elements (j, j + 16) per byte, and
-scale whole blocks with `QuantWeight.scaled`.
+strategies (xunity/strategies/quant_gemv.py, quant_gemm.py) read the codes
+with `QuantWeight` too, a pair of elements (j, j + 16) per byte, and scale
+whole blocks with `QuantWeight.scaled`.
 """
 
 from __future__ import annotations
@@ -153,18 +153,6 @@ class QuantWeight:
         low, high = self.code_pair(e, p, b, e.rem(r, e.index(HALF)), c)
         code = e.select(e.compare("ge", r, e.index(HALF)), high, low)
         return self.scaled(e, self.block_scales(e, [p, b, c]), code, e.constant(1, f32))
-
-    def block_values(self, e: Emitter, at: Sequence[SSAValue]) -> list[SSAValue]:
-        """W[p * 48 + c, b * 32 + k] for k < 32 as f32, `at` = (p, b, c):
-        the scales loaded once, 16 code loads."""
-        p, b, c = at
-        scales, one = self.block_scales(e, at), e.constant(1, f32)
-        halves: tuple[list[SSAValue], list[SSAValue]] = ([], [])
-        for j in range(HALF):
-            codes = self.code_pair(e, p, b, e.index(j), c)
-            for half, code in zip(halves, codes, strict=True):
-                half.append(self.scaled(e, scales, code, one))
-        return [*halves[0], *halves[1]]
 
 
 def fma(e: Emitter, a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
