@@ -168,8 +168,8 @@ def test_quant_matmul(fmt: str, depth: int, rows: int) -> None:
         ("q8_0", 1, "quant-gemv"),
         ("q4_0", 1, "quant-gemv"),
         ("q4_1", 1, "quant-gemv"),
-        ("q4_1", 6, "quant-gemv"),
-        ("q4_1", 7, "quant-gemm"),
+        ("q4_1", 5, "quant-gemv"),
+        ("q4_1", 6, "quant-gemm"),
     ],
 )
 def test_quant_matmul_static_rows(fmt: str, rows: int, strategy: str) -> None:
@@ -187,6 +187,16 @@ def test_quant_matmul_generic_rule(fmt: str) -> None:
     weight = random_weight(fmt, 97, 64)
     exe = compile_program(matmul_program(weight, ["n"]), generic=True)
     for n in (1, 7, 130):
+        check_matmul(exe, weight, RNG.standard_normal((n, 64), dtype=np.float32))
+
+
+def test_quant_matmul_many_rows() -> None:
+    """More than 1024 rows: the GEMM's B panels dequantised once per
+    (column, depth) block and shared by all tasks (fewer rows: each task
+    dequantises its own)."""
+    weight = random_weight("q4_1", 97, 64)
+    exe = compile_program(matmul_program(weight, ["n"]))
+    for n in (1024, 1100):
         check_matmul(exe, weight, RNG.standard_normal((n, 64), dtype=np.float32))
 
 

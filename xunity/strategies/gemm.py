@@ -20,8 +20,10 @@ GEMM (the BLIS loop structure, for `out[b.., M, N] = lhs[b.., M, K] @ rhs[b.., K
 
 `build_gemm` serves three kinds of B: the rhs matrix (packed as above, or
 read in place), its prepacked panels (graph.packed_matmul), and panels a
-`PanelPacker` makes in the packing step (quant_gemm.py dequantises a
-quantised weight there; such a B is always packed).
+`PanelPacker` makes (quant_gemm.py dequantises a quantised weight): such a
+B is always packed, in the shared step above for more than OWN_B_ROW_PANELS
+row panels, else by each column-slice task for its own panels, per depth
+block inside the task (one parallel launch per call).
 
 The split is chosen at run time from the row count, so one kernel serves
 every M (the dims may all be symbolic):
@@ -61,7 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32, i1
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32
 from xdsl.ir import Operation, SSAValue
 
 from xunity.dialects import cpu, tir
@@ -97,6 +99,15 @@ instead: one row block of all the panels, ROW_TASKS tasks each over a run of
 B panels and all depth blocks (one parallel launch), B read where it is
 (1024 x 1024 rhs, best of 10 x 30 calls: m = 33 0.33 -> 0.24 ms, m = 64
 0.42 -> 0.37 ms; 16 panels gained nothing clear at m = 72..128)."""
+OWN_B_ROW_PANELS = 128
+"""Up to this many row panels (1024 rows), a PanelPacker's B is packed by
+the column slices themselves, each task its own panels per depth block
+(thread-local, in L2), inside one parallel launch; more rows share B panels
+packed per (column, depth) block.  A quantised [n, 576] x [1536, 576], own
+vs shared panels, best of 11 x 5 calls, ms: 2 threads (a busy machine) n =
+128 1.15 vs 1.23, 512 6.4 vs 7.3, 1024 14.5 vs 15.7; 1 thread equal within
+3% at every n (A is packed once per slice rather than once per row block,
+which costs about what one launch and B's round trip through L3 save)."""
 NC = 42 * NR
 """Column block (2016): A is packed once per (depth block, column block), so
 one block spans the usual widths; each micro-kernel streams its 48 KiB B
@@ -142,9 +153,9 @@ class FewRows:
 
 @dataclass(frozen=True)
 class PanelPack:
-    """B panel `p` of a column block, to be packed for one depth block:
-    packed_b[p, k, j] = B[k0 + k, (first + p) * NR + j] for k < kc, j < NR,
-    zero past N (`first`: the block's first panel of B)."""
+    """A B panel to pack for one depth block: packed_b[p, k, j] =
+    B[k0 + k, (first + p) * NR + j] for k < kc, j < NR, zero past N (`first`:
+    the panel of B that goes to packed_b[0])."""
 
     p: Loop
     first: SSAValue
@@ -169,7 +180,8 @@ class _Plan:
     below run only the epilogue; None where that cannot happen."""
     few: SSAValue
     """i1: at most FEW_ROW_PANELS row panels: column slices, depth inside the
-    tasks, B read in place (a PanelPacker's B: only where the GEMV ran)."""
+    tasks, B read in place (a PanelPacker's B: up to OWN_B_ROW_PANELS, each
+    task packing its own panels)."""
     row_panels: SSAValue
     group: SSAValue
     """Row panels per row block."""
@@ -195,8 +207,8 @@ def _plan(mm: Matmul, small: SSAValue | None, prepacked: bool, packed: bool) -> 
     one = kb.dim(1)
     row_panels = kb.dim(mm.lhs.shape[-2].ceildiv(MR))
     few = e.compare("le", row_panels, e.index(FEW_ROW_PANELS))
-    if packed:  # never read in place: "few" only where the GEMV ran (no packing)
-        few = e.constant(False, i1) if small is None else small
+    if packed:  # column slices that pack their own B panels
+        few = e.compare("le", row_panels, e.index(OWN_B_ROW_PANELS))
     # Row panels per task: as many as keep ROW_TASKS tasks, 1 to MAX_GROUP;
     # few: all of them.
     wanted = ceildiv(e, row_panels, ROW_TASKS)
@@ -305,26 +317,25 @@ class _GemmBlock:
 
     def pack_b(self, depth: _Depth) -> None:
         """The block's B panels for depth block `depth`, in parallel (not
-        when few: then B is read in place): the packer's, or copies."""
+        when few: then B is read in place, or each task packs its own):
+        copies, or the packer's."""
         kb = self.kb
         panels = kb.emitter.select(self.plan.few, kb.zero, self.panels)
         with loop_over(kb, panels, parallel=True) as p:
             if self.packer is None:
                 self._copy_panel(depth, p)
             else:
-                e = kb.emitter
-                first = e.mul(self.jc.var, e.index(NC // NR))
-                self.packer(
-                    kb,
-                    PanelPack(
-                        Loop(p, self.panels),
-                        first,
-                        Loop(*depth.pair),
-                        depth.k0,
-                        depth.kc,
-                        self.packed_b,
-                    ),
-                )
+                self._packer_panel(depth, Loop(p, self.panels), kb.zero, self.packed_b)
+
+    def _packer_panel(
+        self, depth: _Depth, p: Loop, first: SSAValue, buffer: Buffer
+    ) -> None:
+        """The packer's B panel `first + p` of this block, into buffer[p]."""
+        assert self.packer is not None
+        e = self.kb.emitter
+        start = e.add(e.mul(self.jc.var, e.index(NC // NR)), first)
+        pack = PanelPack(p, start, Loop(*depth.pair), depth.k0, depth.kc, buffer)
+        self.packer(self.kb, pack)
 
     def _copy_panel(self, depth: _Depth, p: SSAValue) -> None:
         """packed_b[p, k, j] = rhs[pc*KC + k, jc*NC + p*NR + j], zero past N.
@@ -393,6 +404,13 @@ class _GemmBlock:
             f32,
         )
         tile = e.emit(tir.AllocBufferOp(MemRefType(f32, [MR * NR])))
+        own = None
+        if self.packer is not None:  # few: this task's B panels, packed here
+            own_type = MemRefType(f32, [DYNAMIC_INDEX, KC, NR])
+            span = e.select(plan.few, e.sub(piece.last, piece.first), kb.zero)
+            allocated = e.emit(tir.AllocBufferOp(own_type, [span]))
+            own_b = Buffer(allocated, (_RUNTIME, SymExpr.of(KC), SymExpr.of(NR)), f32)
+            own = _OwnPanels(own_b, piece.first, span)
         edge_b = None
         if self.in_place:  # few: the last, partial panel of B, padded
             edge_type = MemRefType(f32, [DYNAMIC_INDEX, NR])
@@ -415,6 +433,8 @@ class _GemmBlock:
                 self._pack_panel(depth, (panel, plan.row_panels), (g, panels), packed_a)
             if edge_b is not None:
                 self._pack_edge(depth, piece, edge_b)
+            if own is not None:
+                self._pack_own(depth, own)
 
             def packed_tile(g: SSAValue, depth: _Depth = depth) -> _TileCall:
                 return self._tile(depth, packed_a, tile_ptr, rows, g)
@@ -422,9 +442,9 @@ class _GemmBlock:
             def row_tile(i: SSAValue, depth: _Depth = depth) -> _TileCall:
                 return self._row_tile(depth, tile_ptr, i)
 
-            self._micro_kernels(depth, piece, panels, packed_tile, edge_b)
+            self._micro_kernels(depth, piece, panels, packed_tile, edge_b, own)
             if plan.tiny is not None:
-                self._micro_kernels(depth, piece, lhs_rows, row_tile, edge_b)
+                self._micro_kernels(depth, piece, lhs_rows, row_tile, edge_b, own)
         e = kb.emitter
         row0 = e.mul(first, e.index(MR))
         row_count = e.minimum(e.mul(count, e.index(MR)), e.sub(mm.m, row0))
@@ -439,6 +459,7 @@ class _GemmBlock:
         units: SSAValue,
         tile_of: Callable[[SSAValue], _TileCall],
         edge_b: Buffer | None,
+        own: _OwnPanels | None,
     ) -> None:
         """For each B panel of the slice, the micro-kernels of `units` row
         units (packed A panels, or rows); the last, narrower panel runs the
@@ -459,7 +480,7 @@ class _GemmBlock:
             with loop_over(kb, panels) as p, loop_over(kb, units) as g:
                 e = kb.emitter
                 panel = e.add(piece.first, p)
-                b_ptr, b_stride = self._b_panel(depth, panel, in_place)
+                b_ptr, b_stride = self._b_panel(depth, panel, in_place, own)
                 tile_of(g).call(panel, b_ptr, b_stride, e.index(NR), NR)
         e = kb.emitter
         holds_edge = e.compare("gt", piece.last, self.full_panels)
@@ -471,16 +492,21 @@ class _GemmBlock:
             trips = e.select(fits, e.index(1), kb.zero)
             with loop_over(kb, trips), loop_over(kb, units) as g:
                 e = kb.emitter
-                b_ptr = self._edge_panel(depth, edge_b)
+                b_ptr = self._edge_panel(depth, edge_b, own)
                 tile = tile_of(g)
                 tile.call(self.full_panels, b_ptr, e.index(NR), self.rest, width)
 
     def _b_panel(
-        self, depth: _Depth, panel: SSAValue, in_place: bool = False
+        self,
+        depth: _Depth,
+        panel: SSAValue,
+        in_place: bool = False,
+        own: _OwnPanels | None = None,
     ) -> tuple[SSAValue, SSAValue]:
         """The address and row stride of full B panel `panel` of this block:
-        in the per-block buffer (NR), or `in_place` in the rhs (N); at
-        (column, depth) offsets in a prepacked rhs (NR)."""
+        in the per-block buffer (NR) or, few, the task's `own` panels (NR);
+        `in_place` in the rhs (N); at (column, depth) offsets in a prepacked
+        rhs (NR)."""
         e, zero = self.kb.emitter, self.kb.zero
         nr = e.index(NR)
         if self.prepacked:
@@ -488,18 +514,24 @@ class _GemmBlock:
             index = [e.add(first, panel), depth.k0, zero]
             return e.emit(tir.AccessPtrOp(self.packed_b.value, index)), nr
         if not in_place:
-            index = [panel, zero, zero]
-            return e.emit(tir.AccessPtrOp(self.packed_b.value, index)), nr
+            shared = e.emit(tir.AccessPtrOp(self.packed_b.value, [panel, zero, zero]))
+            if own is None:
+                return shared, nr
+            index = [e.sub(panel, own.first), zero, zero]
+            mine = e.emit(tir.AccessPtrOp(own.buffer.value, index))
+            return e.select(self.plan.few, mine, shared), nr
         column = e.add(self.col0, e.mul(panel, nr))
         batch = [loop.var for loop in self.batch]
         index = self.mm.rhs_at(batch, depth.k0, column)
         return e.emit(tir.AccessPtrOp(self.mm.matrix.value, index)), self.mm.n
 
-    def _edge_panel(self, depth: _Depth, edge_b: Buffer | None) -> SSAValue:
+    def _edge_panel(
+        self, depth: _Depth, edge_b: Buffer | None, own: _OwnPanels | None
+    ) -> SSAValue:
         """The address of the last, partial B panel (row stride NR)."""
         e, zero = self.kb.emitter, self.kb.zero
         if edge_b is None:
-            return self._b_panel(depth, self.full_panels)[0]
+            return self._b_panel(depth, self.full_panels, own=own)[0]
         index = [self.full_panels, zero, zero]
         packed = e.emit(tir.AccessPtrOp(self.packed_b.value, index))
         edge = e.emit(tir.AccessPtrOp(edge_b.value, [zero, zero]))
@@ -542,6 +574,12 @@ class _GemmBlock:
                 e = kb.emitter
                 column = e.sub(e.index(NR - 1), vj)
                 e.store(e.constant(0, f32), edge_b, [vk, column])
+
+    def _pack_own(self, depth: _Depth, own: _OwnPanels) -> None:
+        """few: the packer's panels of this task's slice for depth block
+        `depth`, into its own buffer (they stay in L2 for its micro-kernels)."""
+        with loop_over(self.kb, own.count) as p:
+            self._packer_panel(depth, Loop(p, own.count), own.first, own.buffer)
 
     def _rows(self, panel: SSAValue) -> SSAValue:
         """How many of row panel `panel`'s MR rows exist."""
@@ -665,6 +703,17 @@ class _Depth:
         self.k0 = e.mul(pc, e.index(KC))
         self.kc = e.minimum(e.index(KC), e.sub(block.mm.k, self.k0))
         self.accumulate = e.compare("ne", pc, block.kb.zero)
+
+
+@dataclass(frozen=True)
+class _OwnPanels:
+    """B panels [first, first + count) of a block, packed by the task that
+    reads them into `buffer` (a PanelPacker's B, few rows); count is 0
+    otherwise."""
+
+    buffer: Buffer
+    first: SSAValue
+    count: SSAValue
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,19 @@
 """Strategy `quant-gemm`: graph.quant_matmul for many (or a symbolic number
 of) rows, as the f32 GEMM of gemm.py whose B panels are dequantised.
 
-The GEMM packs B per (column block, depth block) into 48-column panels,
-k-major; a quantised weight's panel layout has the same 48 rows of W per
-panel (W's rows are B's columns), so packing a panel is dequantising it:
-for each block of the depth block and each of the panel's 48 rows (the
-vectorised loop), the 32 values d * q (+ m), stored as 32 rows of the
-panel.  Rows past N are zero codes and scales, so they pack to zeros.  The
-f32 micro-kernels then run at full speed on the packed panels; B is never
-read in place, whatever the row count.  A symbolic row count of at most
-QUANT_GEMV_MAX_ROWS runs the quant-gemv kernel instead (it decodes the
-codes once per group of rows; the GEMM dequantises once per call, but pads
-rows to 8-row tiles).
+The GEMM packs B into 48-column panels, k-major, per depth block; a
+quantised weight's panel layout has the same 48 rows of W per panel (W's
+rows are B's columns), so packing a panel is dequantising it: for each
+block of the depth block and each code byte row, a loop over the panel's
+48 rows (vectorised) stores two depth rows of the panel, d * q (+ m).
+Rows past N are zero codes and scales, so they pack to zeros.  The f32
+micro-kernels then run at full speed on the packed panels.  B is never
+read in place: up to gemm.OWN_B_ROW_PANELS row panels each column-slice
+task dequantises its own panels (into L2, one parallel launch per call),
+beyond that the panels of each (column, depth) block are dequantised once
+and shared.  A symbolic row count of at most QUANT_GEMV_MAX_ROWS runs the
+quant-gemv kernel instead (it decodes the codes once per row; the GEMM
+once per call, but pads rows to 8-row tiles).
 """
 
 from __future__ import annotations

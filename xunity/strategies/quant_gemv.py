@@ -40,12 +40,13 @@ from xunity.legalize.quantized import QuantWeight
 from xunity.strategies.base import KernelStrategy
 from xunity.strategies.matmul import static_rows
 
-QUANT_GEMV_MAX_ROWS = 6
+QUANT_GEMV_MAX_ROWS = 5
 """Up to this many rows (static, or a symbolic count at run time:
 quant_gemm.py) quant_matmul runs this GEMV rather than the GEMM, which
 dequantises the whole weight once but pads rows to 8-row tiles (SmolLM2's
-[1536, 576] q4_1: 6 rows 0.13 ms either way, 8 rows GEMV 0.17-0.21 ms,
-GEMM 0.14-0.16 ms; benchmarks/quant_matmul.py shapes, best of 7 blocks)."""
+[1536, 576] and [576, 1536] q4_1, GEMV vs GEMM, best of 7 blocks of 20
+calls, 2 threads: 4 rows 0.093 vs 0.125 ms, 5 rows 0.113 vs 0.123-0.129,
+6 rows 0.133 vs 0.125-0.130, 8 rows 0.17 vs 0.115)."""
 QUANT_GEMV_TASKS = 16
 """Parallel tasks over the panels (several per thread, so that the pool can
 balance them), each a contiguous run of panels."""

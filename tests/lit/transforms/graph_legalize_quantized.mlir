@@ -56,13 +56,15 @@ func.func @decode(%x: !graph.tensor<[1, 64], f32>, %c: !graph.tensor<[3, 2, 16, 
 
 // -----
 
-// A symbolic row count: quant-gemm.  At most 6 rows (at run time) run the
+// A symbolic row count: quant-gemm.  At most 5 rows (at run time) run the
 // GEMV above under a 0/1-trip loop; otherwise the f32 GEMM of the gemm
-// strategy, its B panels packed, in parallel per (column, depth) block, by
-// dequantising: per block of 32 and code byte row, a loop over the panel's
-// 48 rows stores elements j and j + 16 (d * q + m).  B is never read in
-// place, so the micro-kernels read the packed panels only (the last panel,
-// 4 rows of W, through the 16-column tile).
+// strategy, whose B panels are made by dequantising: per block of 32 and
+// code byte row, a loop over the panel's 48 rows stores elements j and
+// j + 16 (d * q + m).  Over 1024 rows, the panels of each (column, depth)
+// block are dequantised once, in parallel, into a shared buffer; up to 1024
+// rows, each task (a column slice) dequantises its own panels per depth
+// block into its own buffer, and its micro-kernels read those.  B is never
+// read in place (the last panel, 4 rows of W, runs the 16-column tile).
 // CHECK-LABEL: func.func private @graph_quant_matmul_0
 // CHECK-SAME: tir.scheduled = "quant-gemm"
 // CHECK: %[[SMALL:.*]] = arith.cmpi sle, %n, %{{.*}} : index
@@ -70,18 +72,22 @@ func.func @decode(%x: !graph.tensor<[1, 64], f32>, %c: !graph.tensor<[3, 2, 16, 
 // CHECK: tir.for %{{.*}} = %{{.*}} to %[[ONCE]] step %{{.*}} serial {
 // CHECK: tir.block "quant_xsum"
 // CHECK: tir.block "quant_gemv"
-// CHECK: %[[PB:.*]] = tir.alloc_buffer(%{{.*}}, %{{.*}}) : memref<?x?x48xf32>
+// CHECK: %[[SHARED:.*]] = tir.alloc_buffer(%{{.*}}, %{{.*}}) : memref<?x?x48xf32>
 // CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
-// CHECK: tir.block "quant_pack_b" {{.*}} reads(%in1, %in2, %in3 : {{.*}}) writes(%[[PB]] : memref<?x?x48xf32>) {
+// CHECK: tir.block "quant_pack_b" {{.*}} reads(%in1, %in2, %in3 : {{.*}}) writes(%[[SHARED]] : memref<?x?x48xf32>) {
 // CHECK: %[[BYTE:.*]] = tir.load %in1[{{.*}}] : memref<3x2x16x48xi8>
 // CHECK: arith.andi %[[BYTE]]
 // CHECK: arith.shrui %[[BYTE]]
-// CHECK: tir.store %{{.*}}, %[[PB]]
-// CHECK: tir.store %{{.*}}, %[[PB]]
+// CHECK: tir.store %{{.*}}, %[[SHARED]]
+// CHECK: tir.store %{{.*}}, %[[SHARED]]
 // CHECK-NOT: gemm_pack_b
 // CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK: %[[OWN:.*]] = tir.alloc_buffer(%{{.*}}) : memref<?x256x48xf32>
 // CHECK: tir.block "gemm_pack_a_full"
-// CHECK: %[[B:.*]] = tir.access_ptr %[[PB]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x48xf32>
+// CHECK: tir.block "quant_pack_b" {{.*}} writes(%[[OWN]] : memref<?x256x48xf32>) {
+// CHECK: %[[B_SHARED:.*]] = tir.access_ptr %[[SHARED]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x48xf32>
+// CHECK: %[[B_OWN:.*]] = tir.access_ptr %[[OWN]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x256x48xf32>
+// CHECK: %[[B:.*]] = arith.select %{{.*}}, %[[B_OWN]], %[[B_SHARED]] : !llvm.ptr
 // CHECK: cpu.gemm_microkernel %{{.*}}[%{{.*}}, %{{.*}}], %[[B]][%{{.*}}], {{.*}} mr = 8 nr = 48 : f32
 // CHECK: cpu.gemm_microkernel {{.*}} mr = 8 nr = 16 : f32
 // CHECK: tir.block "gemm_epilogue"
