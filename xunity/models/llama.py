@@ -273,9 +273,12 @@ class Llama(Module):
         values: list[Tensor] = []
         for index, layer in enumerate(self.layers):
             assert isinstance(layer, LlamaLayer)
+            # The layer's index as data, not as a constant of the kernel that
+            # reads its past: then every layer's kernels are the same and
+            # compiled once (a slice at `index` made one kernel per layer).
+            where = x.builder.constant(np.array([index], np.int64))
             past_keys, past_values = (
-                t.slice(1, index, index + 1).reshape(1, past_len, *kv_shape)
-                for t in past
+                t.take(where, axis=1).reshape(1, past_len, *kv_shape) for t in past
             )
             x, k, v = layer.step(x, (past_keys, past_values), rope)
             keys.append(k.reshape(seq, 1, *kv_shape))
