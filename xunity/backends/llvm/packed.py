@@ -29,6 +29,12 @@ inputs (or, in destination passing, caller-allocated outputs).
 
 Only then does it call the wrapped function with the shape variables (sorted
 by name) and each tensor's data pointer (plus byte_offset).
+
+Wrappers are `noinline optnone`: LLVM compiles them at -O0.  A model's entry
+takes hundreds of weights, about twenty checks each, and O3 and code
+generation of those straight-line checks took most of a model's compile
+(SmolLM2's step: 27 s O3 and 135 s codegen as is, 9 s and 48 s with this);
+they run once per call, where -O0 costs microseconds.
 """
 
 from __future__ import annotations
@@ -156,6 +162,8 @@ class _WrapperBuilder:
         self.callee = callee
         fn_type = ir.FunctionType(_I32, [_PTR, _PTR, _I32, _PTR])
         self.fn = ir.Function(module, fn_type, name=packed_symbol(signature.name))
+        self.fn.attributes.add("noinline")
+        self.fn.attributes.add("optnone")
         self.fn.args[0].name = "self"
         self.fn.args[1].name = "args"
         self.fn.args[2].name = "num_args"
@@ -203,41 +211,13 @@ class _WrapperBuilder:
         self.b.position_at_end(ok)
 
     def _raise_in_tvm_ffi(self, message: ir.Value) -> None:
-        """Also raise `message` as a ValueError through tvm-ffi, when it is loaded.
-
-        The setter is looked up when an error happens, with
-        `dlsym(RTLD_DEFAULT, ...)`, not bound as an extern_weak symbol: a weak
-        symbol is bound once when the library loads, so a library loaded
-        before tvm_ffi would fail tvm-ffi calls without raising (tvm-ffi then
-        crashes).  Without libtvm_ffi the lookup is null and the call skipped,
-        so JIT code and C hosts need nothing from tvm-ffi.
-        """
-        b = self.b
-        dlsym = self.module.globals.get("dlsym")
-        if not isinstance(dlsym, ir.Function):
-            dlsym = ir.Function(
-                self.module, ir.FunctionType(_PTR, [_PTR, _PTR]), "dlsym"
-            )
-        rtld_default = ir.Constant(_PTR, None)
-        setter = b.call(dlsym, [rtld_default, self._shared_string(TVM_FFI_SET_RAISED)])
-        with b.if_then(b.icmp_unsigned("!=", setter, ir.Constant(_PTR, None))):
-            setter_type = ir.FunctionType(ir.VoidType(), [_PTR, _PTR])
-            function = b.bitcast(setter, setter_type.as_pointer())
-            b.call(function, [self._shared_string("ValueError"), message])
-
-    def _shared_string(self, text: str) -> ir.Value:
-        """A private NUL-terminated constant, one per module and text."""
-        name = f".str.xunity.{text}"
-        variable = self.module.globals.get(name)
-        if not isinstance(variable, ir.GlobalVariable):
-            data = bytearray(text.encode()) + b"\0"
-            variable = ir.GlobalVariable(
-                self.module, ir.ArrayType(_I8, len(data)), name
-            )
-            variable.linkage = "private"
-            variable.global_constant = True
-            variable.initializer = ir.Constant(variable.value_type, data)
-        return self.b.bitcast(variable, _PTR)
+        """Also raise `message` as a ValueError through tvm-ffi, when it is
+        loaded: a call of the module's one `xu_raise_in_tvm_ffi`, so that
+        each of a wrapper's thousands of error paths stays one call."""
+        raiser = self.module.globals.get(_RAISER)
+        if not isinstance(raiser, ir.Function):
+            raiser = _add_raiser(self.module)
+        self.b.call(raiser, [message])
 
     def _prefix(self, index: int) -> str:
         arg = self.sig.inputs[index]
@@ -481,6 +461,53 @@ class _WrapperBuilder:
                     [stride, expected],
                 )
                 expected = b.mul(expected, dims[axis])
+
+
+_RAISER = "xu_raise_in_tvm_ffi"
+
+
+def _add_raiser(module: ir.Module) -> ir.Function:
+    """void xu_raise_in_tvm_ffi(i8* message): raise `message` as a ValueError
+    through tvm-ffi when it is loaded.
+
+    The setter is looked up when an error happens, with
+    `dlsym(RTLD_DEFAULT, ...)`, not bound as an extern_weak symbol: a weak
+    symbol is bound once when the library loads, so a library loaded before
+    tvm_ffi would fail tvm-ffi calls without raising (tvm-ffi then crashes).
+    Without libtvm_ffi the lookup is null and the call skipped, so JIT code
+    and C hosts need nothing from tvm-ffi.
+    """
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [_PTR]), _RAISER)
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    fn.attributes.add("cold")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    dlsym = module.globals.get("dlsym")
+    if not isinstance(dlsym, ir.Function):
+        dlsym = ir.Function(module, ir.FunctionType(_PTR, [_PTR, _PTR]), "dlsym")
+    rtld_default = ir.Constant(_PTR, None)
+    setter = b.call(
+        dlsym, [rtld_default, _module_string(module, b, TVM_FFI_SET_RAISED)]
+    )
+    with b.if_then(b.icmp_unsigned("!=", setter, ir.Constant(_PTR, None))):
+        setter_type = ir.FunctionType(ir.VoidType(), [_PTR, _PTR])
+        function = b.bitcast(setter, setter_type.as_pointer())
+        b.call(function, [_module_string(module, b, "ValueError"), fn.args[0]])
+    b.ret_void()
+    return fn
+
+
+def _module_string(module: ir.Module, b: ir.IRBuilder, text: str) -> ir.Value:
+    """A private NUL-terminated constant, one per module and text."""
+    name = f".str.xunity.{text}"
+    variable = module.globals.get(name)
+    if not isinstance(variable, ir.GlobalVariable):
+        data = bytearray(text.encode()) + b"\0"
+        variable = ir.GlobalVariable(module, ir.ArrayType(_I8, len(data)), name)
+        variable.linkage = "private"
+        variable.global_constant = True
+        variable.initializer = ir.Constant(variable.value_type, data)
+    return b.bitcast(variable, _PTR)
 
 
 def add_packed_function(module: ir.Module, signature: PackedSignature) -> None:
