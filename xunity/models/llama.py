@@ -471,7 +471,9 @@ def gguf_state_dict(
             parts = zip(("codes", "scales", "mins"), packed.parts, strict=False)
             state.update((f"{module}.{part}", value) for part, value in parts)
             continue
-        value = np.asarray(file.tensor(gguf_name), dtype=np.float32)
+        # Owned, not a view of the mapped file: the model then does not keep
+        # the whole file's pages resident once loading is done.
+        value = np.require(file.tensor(gguf_name), np.float32, ["C", "O"])
         state[ours] = unpermute_rotary_rows(value, heads) if heads else value
     return state
 
