@@ -42,6 +42,7 @@ class TirFuseKernelsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         names = {o.sym_name.data for o in op.ops if isinstance(o, func.FuncOp)}
+        made: dict[tuple[str, str, int, str], str] = {}
         for call in [o for o in op.walk() if isinstance(o, CallTirOp)]:
             marks = call.attributes.pop(FUSE_ATTR, None)
             if marks is None:
@@ -58,7 +59,7 @@ class TirFuseKernelsPass(ModulePass):
                     )
                 producers.append(call.args[index])
             for value in producers:
-                call = self._merge(call, value, names)
+                call = self._merge(call, value, names, made)
         _share_identical_kernels(op)
         used = {
             call.callee.root_reference.data
@@ -70,7 +71,15 @@ class TirFuseKernelsPass(ModulePass):
                 Rewriter.erase_op(kernel)
 
     @staticmethod
-    def _merge(call: CallTirOp, value: SSAValue, names: set[str]) -> CallTirOp:
+    def _merge(
+        call: CallTirOp,
+        value: SSAValue,
+        names: set[str],
+        made: dict[tuple[str, str, int, str], str],
+    ) -> CallTirOp:
+        """Fuse `value`'s producer call into `call`.  The fused kernel depends
+        only on the two kernels, the operand and the mode, so `made` reuses
+        it for every repetition of the pair (each layer of a model)."""
         producer = value.owner
         index = list(call.args).index(value)
         if not isinstance(producer, CallTirOp) or not value.has_one_use():
@@ -83,16 +92,19 @@ class TirFuseKernelsPass(ModulePass):
         p_kernel = SymbolTable.lookup_symbol(producer, producer.callee)
         c_kernel = SymbolTable.lookup_symbol(call, call.callee)
         assert isinstance(p_kernel, func.FuncOp) and isinstance(c_kernel, func.FuncOp)
-        parts = [_short(k.sym_name.data) for k in (p_kernel, c_kernel)]
-        name = _unique("fused_" + "_".join(parts), names)
+        key = (p_kernel.sym_name.data, c_kernel.sym_name.data, index, mode)
+        name = made.get(key)
+        if name is None:
+            parts = [_short(k.sym_name.data) for k in (p_kernel, c_kernel)]
+            name = made[key] = _unique("fused_" + "_".join(parts), names)
+            fuse = inline_producer if mode == "prologue" else inline_consumer
+            kernel = fuse(name, p_kernel, c_kernel, index)
+            Rewriter.insert_op(kernel, InsertPoint.after(c_kernel))
         args = list(call.args)
         if mode == "prologue":
-            kernel = inline_producer(name, p_kernel, c_kernel, index)
             operands = [*args[:index], *producer.args, *args[index + 1 :]]
         else:
-            kernel = inline_consumer(name, p_kernel, c_kernel, index)
             operands = [*producer.args, *args[:index], *args[index + 1 :]]
-        Rewriter.insert_op(kernel, InsertPoint.after(c_kernel))
         fused = CallTirOp(SymbolRefAttr(name), operands, [r.type for r in call.outputs])
         fused.attributes |= call.attributes
         Rewriter.replace_op(call, fused)
