@@ -32,6 +32,7 @@ GEMM dequantises a whole depth row of its packed B panel per vector.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -203,9 +204,9 @@ class QuantOp(GraphOp):
         return cls.result_from(first, rows, depth)
 
     @classmethod
+    @abc.abstractmethod
     def result_from(cls, first: TensorType, rows: int, depth: SymExpr) -> TensorType:
         """The result type, given the first operand and the weight's [rows, depth]."""
-        raise NotImplementedError
 
     def infer_result_types(self) -> Sequence[Attribute]:
         first, codes, scales, *mins = (tensor_type(v) for v in self.operands)
