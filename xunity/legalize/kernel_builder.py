@@ -283,6 +283,16 @@ class KernelBuilder:
         self._scratch.append(buffer)
         return buffer
 
+    def local(self, shape: Sequence[SymExpr], element_type: Attribute) -> Buffer:
+        """A buffer allocated at the insertion point, not in the prologue: a
+        kernel that runs only under a run-time condition (a few rows of a
+        symbolic count) sizes it for the case it serves, and allocates it
+        only when it runs."""
+        tensor = TensorType(shape, element_type)
+        dynamic = [self.dim(d) for d in tensor.shape if not d.is_constant]
+        value = self.emitter.emit(tir.AllocBufferOp(memref_of(tensor), dynamic))
+        return Buffer(value, tensor.shape, element_type)
+
     # ----------------------------------------------------------- structure
     @contextmanager
     def _at(self, block: Block) -> Iterator[None]:

@@ -26,15 +26,12 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation
 
-from xunity.dialects import tir
 from xunity.dialects.graph.quantized import BLOCK, PANEL_ROWS, QuantMatmulOp
-from xunity.dialects.graph.types import TensorType
 from xunity.legalize.kernel_builder import (
     Buffer,
     KernelBuilder,
     block_over,
     loop_over,
-    memref_of,
 )
 from xunity.legalize.quantized import QuantWeight
 from xunity.strategies.base import KernelStrategy
@@ -101,10 +98,7 @@ def block_sums(kb: KernelBuilder, x: Buffer, weight: QuantWeight) -> Buffer:
     and mins multiply it), once per call, allocated here (a guarded GEMV
     allocates it only when it runs)."""
     shape = (*x.shape[:-1], weight.blocks)
-    tensor = TensorType(shape, f32)
-    sizes = [kb.dim(d) for d in shape if not d.is_constant]
-    allocated = kb.emitter.emit(tir.AllocBufferOp(memref_of(tensor), sizes))
-    xsum = Buffer(allocated, shape, f32)
+    xsum = kb.local(shape, f32)
     block = kb.dim(BLOCK)
     with kb.loops(shape) as loops:
         spatial = [(v, kb.dim(d)) for v, d in zip(loops, shape, strict=True)]
