@@ -89,7 +89,10 @@ def test_quantized_decoding_equals_dequantized_prefill(
     path = write_llama(tmp_path / "tiny.gguf", qtype, tie)
     model = load_gguf_model(path, keep_quantized=True)
     kept = [name for name, _ in model.named_parameters() if name.endswith(".codes")]
-    assert len(kept) == 7 * LAYERS + 1 + (not tie)
+    # Per layer, q/k/v and gate/up are stacked: qkv, output, gate_up, down.
+    assert len(kept) == 4 * LAYERS + 1 + (not tie)
+    assert "layers.0.attention.qkv.codes" in kept
+    assert "layers.0.mlp.gate_up.codes" in kept
     reference = load_gguf_model(path)
     module, params = build_graph(reference)
     ids = np.random.default_rng(3).integers(0, VOCAB, 12)

@@ -44,6 +44,7 @@ from xunity.frontends.builder import (
     RMSNorm,
     Tensor,
     concat,
+    stack_state,
 )
 from xunity.frontends.builder.parameter import normal_init
 from xunity.runtime.executable import Executable
@@ -243,6 +244,26 @@ class Llama(Module):
             raise KeyError(f"{name!r} is not a quantisable Llama weight")
         in_features, out_features = linear.weight.shape
         setattr(owner, attribute, QuantLinear(in_features, out_features, format))
+
+    def stack_quantized_projections(self) -> dict[str, list[str]]:
+        """Give every layer's quantised q/k/v and gate/up one product each
+        (`StackedQuantLinear`); returns the stacks made, by name, with their
+        members' names (`stack_state`'s argument for a state dict of the
+        unstacked model)."""
+        stacks: dict[str, list[str]] = {}
+        for index, layer in enumerate(self.layers):
+            assert isinstance(layer, LlamaLayer)
+            prefix = f"layers.{index}"
+            if layer.attention.stack_projections():
+                members = ("query", "key", "value")
+                stacks[f"{prefix}.attention.qkv"] = [
+                    f"{prefix}.attention.{m}" for m in members
+                ]
+            if layer.mlp.stack_projections():
+                stacks[f"{prefix}.mlp.gate_up"] = [
+                    f"{prefix}.mlp.{m}" for m in ("gate", "up")
+                ]
+        return stacks
 
     def forward(self, input_ids: Tensor) -> Tensor:
         x = self._embed(input_ids)
@@ -525,7 +546,9 @@ def load_gguf_model(
     config = LlamaConfig.from_gguf(file, max_positions)
     quantized = gguf_quantized(file, config) if keep_quantized else {}
     model = Llama(config, quantized)
-    model.load_state_dict(gguf_state_dict(file, config, quantized), torch_layout=True)
+    stacks = model.stack_quantized_projections()
+    state = stack_state(gguf_state_dict(file, config, quantized), stacks)
+    model.load_state_dict(state, torch_layout=True)
     return model
 
 

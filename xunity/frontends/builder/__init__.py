@@ -31,7 +31,9 @@ from xunity.frontends.builder.nn import (
     Parameter,
     QuantLinear,
     RMSNorm,
+    StackedQuantLinear,
     rotary_tables,
+    stack_state,
 )
 
 __all__ = [
@@ -47,10 +49,12 @@ __all__ = [
     "Parameter",
     "QuantLinear",
     "RMSNorm",
+    "StackedQuantLinear",
     "Tensor",
     "attention",
     "concat",
     "rotary",
     "rotary_tables",
+    "stack_state",
     "where",
 ]

@@ -166,6 +166,7 @@ class QuantLinear(Module):
                 f"{format}: in_features {in_features} is not a multiple of {BLOCK}"
             )
         self.format = format
+        self.in_features = in_features
         self.out_features = out_features
         lead = (-(-out_features // PANEL_ROWS), in_features // BLOCK)
         self.codes = Parameter((*lead, fmt.block_bytes, PANEL_ROWS), "i8")
@@ -195,6 +196,70 @@ class QuantLinear(Module):
 
     def _tensors(self, builder: GraphBuilder) -> list[Tensor]:
         return [builder.parameter(p) for p in self._parts()]
+
+
+class StackedQuantLinear(QuantLinear):
+    """Several QuantLinears of one input and format as one product, their
+    panels stacked (each member padded to whole PANEL_ROWS-row panels) and
+    the output sliced back (`split`).
+
+    Decoding then launches one GEMV instead of one per projection (Llama's
+    q, k and v; gate and up), and the small projections share the big one's
+    parallel tasks instead of running a few panels each.  `stack_state`
+    stacks the members' packed parameters the same way.
+    """
+
+    def __init__(self, members: Sequence[QuantLinear]):
+        first = members[0]
+        if any(
+            (m.format, m.in_features) != (first.format, first.in_features)
+            for m in members
+        ):
+            raise ValueError("stacked QuantLinears need one format and input size")
+        self.sizes = [m.out_features for m in members]
+        padded = [-(-size // PANEL_ROWS) * PANEL_ROWS for size in self.sizes]
+        self.offsets = [sum(padded[:index]) for index in range(len(padded))]
+        super().__init__(first.in_features, sum(padded), first.format)
+
+    def split(self, x: Tensor) -> list[Tensor]:
+        """Each member's product with `x`."""
+        y = self(x)
+        axis = len(y.shape) - 1
+        return [
+            y.slice(axis, offset, offset + size)
+            for offset, size in zip(self.offsets, self.sizes, strict=True)
+        ]
+
+
+def stack_state(
+    state: dict[str, np.ndarray], stacks: Mapping[str, Sequence[str]]
+) -> dict[str, np.ndarray]:
+    """`state` with the parameters of each stack's members (QuantLinear
+    names) replaced by the StackedQuantLinear's (`stacks`: its name ->
+    its members' names), panels concatenated in member order."""
+    for name, members in stacks.items():
+        for part in ("codes", "scales", "mins"):
+            keys = [f"{member}.{part}" for member in members]
+            if all(key in state for key in keys):
+                blocks = [state.pop(key) for key in keys]
+                state[f"{name}.{part}"] = np.concatenate(blocks, axis=0)
+    return state
+
+
+def stack_children(owner: Module, names: Sequence[str], stacked_name: str) -> bool:
+    """Replace `owner`'s QuantLinear children `names` by one
+    StackedQuantLinear `stacked_name`, if they share format and input."""
+    members = [owner._modules.get(name) for name in names]
+    quantised = [m for m in members if isinstance(m, QuantLinear)]
+    if len(quantised) != len(names) or len(
+        {(m.format, m.in_features) for m in quantised}
+    ) != 1:
+        return False
+    for name in names:
+        del owner._modules[name]
+        object.__setattr__(owner, name, None)
+    setattr(owner, stacked_name, StackedQuantLinear(quantised))
+    return True
 
 
 class Embedding(Module):
@@ -255,9 +320,18 @@ class GatedMLP(Module):
         self.gate = Linear(dim, hidden, bias)
         self.up = Linear(dim, hidden, bias)
         self.down = Linear(hidden, dim, bias)
+        self.gate_up: StackedQuantLinear | None = None
+
+    def stack_projections(self) -> bool:
+        """Compute gate and up as one product, if both are quantised alike."""
+        return stack_children(self, ("gate", "up"), "gate_up")
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down(self.gate(x).silu() * self.up(x))
+        if self.gate_up is not None:
+            gate, up = self.gate_up.split(x)
+        else:
+            gate, up = self.gate(x), self.up(x)
+        return self.down(gate.silu() * up)
 
 
 def rotary_tables(
@@ -308,12 +382,28 @@ class Attention(Module):
         self.key = Linear(dim, self.kv_heads * self.head_dim, bias)
         self.value = Linear(dim, self.kv_heads * self.head_dim, bias)
         self.output = Linear(heads * self.head_dim, dim, bias)
+        self.qkv: StackedQuantLinear | None = None
+
+    def stack_projections(self) -> bool:
+        """Compute q, k and v as one product, if all are quantised alike."""
+        return stack_children(self, ("query", "key", "value"), "qkv")
+
+    def _project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q `[batch, seq, heads, head_dim]`, k and v `[.., kv_heads, ..]`."""
+        batch, seq, _ = x.shape
+        if self.qkv is not None:
+            q, k, v = self.qkv.split(x)
+        else:
+            q, k, v = self.query(x), self.key(x), self.value(x)
+        return (
+            q.reshape(batch, seq, self.heads, self.head_dim),
+            k.reshape(batch, seq, self.kv_heads, self.head_dim),
+            v.reshape(batch, seq, self.kv_heads, self.head_dim),
+        )
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         batch, seq, _ = x.shape
-        q = self.query(x).reshape(batch, seq, self.heads, self.head_dim)
-        k = self.key(x).reshape(batch, seq, self.kv_heads, self.head_dim)
-        v = self.value(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        q, k, v = self._project(x)
         if self.rotary_base is not None:
             cos, sin = self._rotary_tables(x.builder, seq)
             q = rotary(q, cos, sin)
@@ -334,9 +424,7 @@ class Attention(Module):
         so new position i sees every past one and new ones up to i.
         """
         batch, seq, _ = x.shape
-        q = self.query(x).reshape(batch, seq, self.heads, self.head_dim)
-        k = self.key(x).reshape(batch, seq, self.kv_heads, self.head_dim)
-        v = self.value(x).reshape(batch, seq, self.kv_heads, self.head_dim)
+        q, k, v = self._project(x)
         if self.rotary_base is not None:
             q, k = rotary(q, *rope), rotary(k, *rope)
         keys = concat([past[0], k], axis=1)
