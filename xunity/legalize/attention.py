@@ -50,22 +50,18 @@ from xunity.legalize.kernel_builder import (
 from xunity.legalize.reduction import SHIFT_MAX, SUM
 
 
-def attention_rule(op: Operation, kb: KernelBuilder, local: bool = False) -> None:
-    """The five steps; `local` allocates the scratch buffers where the kernel
-    runs, not in the prologue (the attention-gemm strategy runs this for a
-    few rows of a symbolic count, under a run-time condition)."""
+def attention_rule(op: Operation, kb: KernelBuilder) -> None:
     assert isinstance(op, attention.AttentionOp)
     q, k, v, *mask = kb.inputs
     (out,) = kb.outputs
     batch, seq_q, heads, head_dim = q.shape
     seq_kv, kv_heads = k.shape[1], k.shape[2]
     f = compute_type(q.element_type)
-    allocate = kb.local if local else kb.scratch
-    scores = allocate((batch, heads, seq_q, seq_kv), f)
-    row_max = allocate((batch, heads, seq_q), f)
-    row_sum = allocate((batch, heads, seq_q), f)
+    scores = kb.scratch((batch, heads, seq_q, seq_kv), f)
+    row_max = kb.scratch((batch, heads, seq_q), f)
+    row_sum = kb.scratch((batch, heads, seq_q), f)
     # f16/bf16 outputs accumulate in an f32 scratch shaped like the output.
-    acc = out if f == out.element_type else allocate(out.shape, f)
+    acc = out if f == out.element_type else kb.scratch(out.shape, f)
     head_dim_v = out.shape[3]
 
     def zero(e: Emitter) -> SSAValue:

@@ -267,6 +267,8 @@ class KernelBuilder:
         self.zero = self.dim(SymExpr.of(0))
         self._block_count = 0
         self._scratch: list[Buffer] = []
+        self._scratch_here: int | None = None
+        """Inside `scratch_here`: how many scratch buffers were declared before."""
 
     # ----------------------------------------------------------- dims
     def dim(self, expr: SymExpr | int) -> SSAValue:
@@ -275,23 +277,40 @@ class KernelBuilder:
 
     # ----------------------------------------------------------- scratch
     def scratch(self, shape: Sequence[SymExpr], element_type: Attribute) -> Buffer:
-        """A temporary buffer local to this kernel (e.g. row maxima of softmax)."""
-        tensor = TensorType(shape, element_type)
-        dynamic = [self.dim(d) for d in tensor.shape if not d.is_constant]
-        value = self._prologue.emit(tir.AllocBufferOp(memref_of(tensor), dynamic))
-        buffer = Buffer(value, tensor.shape, element_type)
+        """A temporary buffer local to this kernel (e.g. row maxima of softmax),
+        which the blocks built after it declare as written.  Allocated in the
+        prologue, or where the kernel is being built inside `scratch_here`."""
+        if self._scratch_here is not None:
+            buffer = self.local(shape, element_type)
+        else:
+            tensor = TensorType(shape, element_type)
+            dynamic = [self.dim(d) for d in tensor.shape if not d.is_constant]
+            alloc = tir.AllocBufferOp(memref_of(tensor), dynamic)
+            buffer = Buffer(self._prologue.emit(alloc), tensor.shape, element_type)
         self._scratch.append(buffer)
         return buffer
 
     def local(self, shape: Sequence[SymExpr], element_type: Attribute) -> Buffer:
-        """A buffer allocated at the insertion point, not in the prologue: a
-        kernel that runs only under a run-time condition (a few rows of a
-        symbolic count) sizes it for the case it serves, and allocates it
-        only when it runs."""
+        """A buffer allocated at the insertion point, not in the prologue, that
+        no block declares unless told (`block_over`): a kernel that runs only
+        under a run-time condition (a few rows of a symbolic count) sizes it
+        for the case it serves, and allocates it only when it runs."""
         tensor = TensorType(shape, element_type)
         dynamic = [self.dim(d) for d in tensor.shape if not d.is_constant]
         value = self.emitter.emit(tir.AllocBufferOp(memref_of(tensor), dynamic))
         return Buffer(value, tensor.shape, element_type)
+
+    @contextmanager
+    def scratch_here(self) -> Iterator[None]:
+        """Run a rule under a run-time condition: its `scratch` buffers are
+        allocated where it is built (`local`), and only blocks built inside
+        declare them (the buffers do not exist outside)."""
+        saved, self._scratch_here = self._scratch_here, len(self._scratch)
+        try:
+            yield
+        finally:
+            del self._scratch[self._scratch_here :]
+            self._scratch_here = saved
 
     # ----------------------------------------------------------- structure
     @contextmanager

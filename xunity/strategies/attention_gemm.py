@@ -110,8 +110,8 @@ def attention_gemm_rule(op: Operation, kb: KernelBuilder) -> None:
     tasks = n_bh
     if seq_q.constant_value() is None:
         few = e.compare("le", n_q, e.index(MIN_QUERY_ROWS))
-        with loop_over(kb, e.select(few, kb.dim(1), kb.zero)):
-            attention_rule(op, kb, local=True)
+        with loop_over(kb, e.select(few, kb.dim(1), kb.zero)), kb.scratch_here():
+            attention_rule(op, kb)
         e = kb.emitter
         tasks = e.select(few, kb.zero, n_bh)
 

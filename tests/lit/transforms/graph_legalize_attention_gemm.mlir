@@ -5,9 +5,21 @@
 // zero rows up to a multiple of 8, k transposed and v packed (zero columns),
 // scores = q k^T (kc = head dim), a masked row softmax in place, then
 // out = p v (kc = seq_kv) written straight into [b, n, h, e].
+// The query length n is symbolic: at most 4 rows at run time (decode) run the
+// row kernel instead, under a 0/1-trip loop, with its scratch buffers
+// allocated inside it (and declared only by its blocks); the GEMM tasks then
+// number 0.
 // CHECK-LABEL: func.func private @graph_attention_0
 // CHECK: %[[SCALE:.*]] = arith.constant 1.250000e-01 : f32
-// CHECK: tir.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} parallel {
+// CHECK: %[[FEW:.*]] = arith.cmpi sle, %n, %{{.*}} : index
+// CHECK-NEXT: %[[ONCE:.*]] = arith.select %[[FEW]], %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: tir.for %{{.*}} = %{{.*}} to %[[ONCE]] step %{{.*}} serial {
+// CHECK-NEXT: %[[SCORES:.*]] = tir.alloc_buffer(%n, %n) : memref<1x4x?x?xf32>
+// CHECK: tir.block "qk_init{{[0-9]+}}" ({{.*}}) reads({{.*}}) writes({{.*}}%[[SCORES]]
+// CHECK: tir.block "pv_update{{[0-9]+}}"
+// CHECK: %[[TASKS:.*]] = arith.select %[[FEW]], %{{.*}}, %{{.*}} : index
+// CHECK-NOT: %[[SCORES]]
+// CHECK: tir.for %[[T:.*]] = %{{.*}} to %[[TASKS]] step %{{.*}} parallel {
 // CHECK-NEXT: %[[TILE:.*]] = tir.alloc_buffer() : memref<256xf32>
 // CHECK: tir.block "att_pack_q"
 // CHECK: arith.mulf %{{.*}}, %[[SCALE]] : f32
