@@ -127,3 +127,26 @@ ARRAY_DATA, ARRAY_SIZE, ARRAY_CAPACITY, ARRAY_DATA_DELETER = 24, 32, 40, 48
 ARRAY_ITEMS = 56
 """An array object: header, TVMFFISeqCell {data, size, capacity, data_deleter},
 then the TVMFFIAny items (data points at them)."""
+
+# ------------------------------------------------------------------ argument tables
+ARG_TABLE_COUNT, ARG_TABLE_NUM_VARS, ARG_TABLE_SPECS = 0, 4, 8
+ARG_TABLE_BINDINGS, ARG_TABLE_VAR_NAMES = 16, 24
+ARG_TABLE_BYTES = 32
+"""What a packed wrapper passes XUCheckArguments: i32 count (its inputs),
+i32 num_vars (its shape variables, sorted by name), ArgSpec specs[count],
+i32 bindings[num_vars][2] (the {argument, axis} each variable is read from)
+and const char* var_names[num_vars].  Empty arrays may be NULL."""
+
+ARG_SPEC_PREFIX, ARG_SPEC_SHAPE_TEXT, ARG_SPEC_DTYPE_NAME = 0, 8, 16
+ARG_SPEC_DIMS, ARG_SPEC_WHERE = 24, 32
+ARG_SPEC_NDIM, ARG_SPEC_DTYPE, ARG_SPEC_NUM_WHERE = 40, 44, 48
+ARG_SPEC_BYTES = 56
+"""ArgSpec, one input: the texts of its messages (`main: argument 0 (x)`,
+`[n, 16]`, `float32`), i64 dims[ndim][2] ({ARG_DIM_* kind, value}), i32
+where[num_where] (the variables of its shape, ascending), i32 ndim, the
+expected dtype (dlpack_dtype_word), i32 num_where, 4 bytes of padding."""
+
+ARG_DIM_BYTES = 16
+ARG_DIM_CONSTANT, ARG_DIM_VARIABLE, ARG_DIM_SKIP = 0, 1, 2
+"""A dim's kind: the value is its size; the value is its variable's index;
+or a compound expression (`n*2`), which the wrapper checks itself."""

@@ -14,6 +14,9 @@
     void        XUSetLastError(const char* message)      errors.py
     const char* XUGetLastError(void)
     char*       XUErrorBuffer(void)
+    int32_t     XUCheckArguments(const ArgTable* table, const TVMFFIAny* args,
+                                 int64_t* shape_vars, void** data)
+                                                         argument_checks.py
     int32_t     XUParallelLaunch(int32_t (*fn)(int64_t begin, int64_t end,
                                                void* closure),
                                  void* closure, int64_t lb, int64_t ub,
@@ -45,6 +48,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from xunity.backends.llvm.runtime.allocator import add_allocator
+from xunity.backends.llvm.runtime.argument_checks import add_argument_checks
 from xunity.backends.llvm.runtime.builder import (
     RUNTIME_SIGNATURES,
     VOID,
@@ -88,6 +92,7 @@ def standalone_runtime_ir(triple: str, data_layout: str) -> str:
     add_array_create(rt, deleters.array)
     add_workspace(rt)
     add_errors(rt)
+    add_argument_checks(rt)
     add_thread_pool(rt, add_thread_count(rt))
     return str(rt.module)
 

@@ -4,10 +4,10 @@
 # pyright: reportReturnType=false, reportAttributeAccessIssue=false
 """What every runtime concern builds with: IR types, declarations, `RuntimeBuilder`.
 
-The concern modules (allocator, objects, workspace, errors, thread count,
-thread pool) each add their functions to one `RuntimeBuilder`: it owns the
-module and the helpers they share (typed fields, counted loops, the CPU's
-spin hint, the futex), so a function one concern needs from another is
+The concern modules (allocator, objects, workspace, errors, argument checks,
+thread count, thread pool) each add their functions to one `RuntimeBuilder`:
+it owns the module and the helpers they share (typed fields, counted loops,
+the CPU's spin hint, the futex), so a function one concern needs from another is
 declared by its exported name or passed in, never rebuilt.  The packed
 wrappers (backends/llvm/packed.py) use `libc` and `declare_runtime` too.
 """
@@ -104,6 +104,7 @@ RUNTIME_SIGNATURES: dict[str, tuple[ir.Type, list[ir.Type]]] = {
     "XUParallelLaunch": (I32, [PTR, PTR, I64, I64, I64]),
     "XUSetNumThreads": (VOID, [I32]),
     "XUGetNumThreads": (I32, []),
+    "XUCheckArguments": (I32, [PTR, PTR, I64.as_pointer(), PTR.as_pointer()]),
 }
 """Every exported runtime function, in LLVM IR types."""
 
@@ -224,9 +225,11 @@ class RuntimeBuilder:
     ) -> ir.Value:
         """Positions `b` in the body of `for i in [0, count)`; returns i.
 
-        The caller emits the body, then `self.next_iteration(b, name)`.
+        The caller emits the body, then `self.next_iteration(b, name)`.  The
+        counter lives in the entry block, so loops may nest.
         """
-        index = b.alloca(I64, name=f"{name}_i")
+        with b.goto_entry_block():
+            index = b.alloca(I64, name=f"{name}_i")
         b.store(I64(0), index)
         head = fn.append_basic_block(f"{name}_head")
         body = fn.append_basic_block(f"{name}_body")
