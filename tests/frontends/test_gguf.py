@@ -93,6 +93,7 @@ def test_q8_0_blocks_are_scales_and_int8_codes(tmp_path: Path):
     assert blocks.scales.dtype == np.float16 and blocks.scales.shape == (4, 2)
     assert blocks.codes.dtype == np.int8 and blocks.codes.shape == (4, 2, 32)
     assert np.shares_memory(blocks.codes, file.reader.data)
+    assert blocks.code_bytes is blocks.codes  # Q8_0's bytes are its codes
     # ggml's Q8_0 scale maps each block's largest magnitude to +-127.
     assert (np.abs(blocks.codes).max(axis=-1) == 127).all()
     rebuilt = blocks.codes * blocks.scales.astype(np.float32)[..., None]
@@ -114,6 +115,10 @@ def test_q4_0_codes_are_centred_nibbles(tmp_path: Path):
     np.testing.assert_array_equal(
         blocks.codes[:, 0, 16], (packed >> 4).astype(np.int8) - 8
     )
+    # The bytes as stored, a view of the file.
+    assert blocks.code_bytes.dtype == np.uint8 and blocks.code_bytes.shape == (2, 1, 16)
+    np.testing.assert_array_equal(blocks.code_bytes[:, 0, 0], packed)
+    assert np.shares_memory(blocks.code_bytes, file.reader.data)
 
 
 def test_q4_1_codes_scales_and_mins(tmp_path: Path):
@@ -125,6 +130,21 @@ def test_q4_1_codes_scales_and_mins(tmp_path: Path):
     # Q4_1's min is the block minimum (rounded to f16).
     block_min = values.reshape(3, 2, 32).min(axis=-1)
     np.testing.assert_allclose(blocks.mins, block_min, rtol=1e-3)
+
+
+def test_release_drops_pages_not_values(tmp_path: Path):
+    values = random(64, 1024)
+    path = write_gguf(
+        tmp_path / "m.gguf", {"w": (values, QT.F32), "q": (values, QT.Q4_1)}
+    )
+    file = GGUFFile(path)
+    view, dequantized = file.tensor("w"), file.tensor("q")
+    file.release("w")
+    file.release("q")
+    np.testing.assert_array_equal(view, values)  # read from the file again
+    np.testing.assert_array_equal(file.tensor("q"), dequantized)
+    file.release()
+    np.testing.assert_array_equal(file.tensor("w"), values)
 
 
 def test_bf16_widens_to_float32(tmp_path: Path):
@@ -181,6 +201,40 @@ def test_model_config_defaults(tmp_path: Path):
     config = GGUFFile(write_gguf(tmp_path / "m.gguf", {}, minimal)).config()
     assert config.head_count_kv == 2 and config.rope_freq_base == 10000.0
     assert config.vocab_size is None and config.rms_norm_eps is None
+
+
+def test_metadata_arrays_read_as_the_package_reads_them(tmp_path: Path):
+    """Arrays are parsed as one view each (not two numpy arrays per item):
+    every field's contents, whole and by index, are the stock reader's."""
+    arrays = {
+        "t.strings": ["<s>", "", "é ü", "日本", "a b", "Ġthe"],
+        "t.ints": [3, -1, 7],
+        "t.floats": [0.5, -1e-5, 3.25],
+        "t.bools": [True, False, True],
+        "t.nested": [[1, 2], [3], [4, 5, 6]],
+        "t.one": ["only"],
+    }
+
+    def metadata(writer: GGUFWriter) -> None:
+        writer.add_uint32("t.scalar", 5)
+        writer.add_string("t.text", "hello")
+        for key, value in arrays.items():
+            writer.add_array(key, value)
+        writer.add_array("t.uint8", b"\x00\xff")
+
+    path = write_gguf(tmp_path / "m.gguf", {"w": (random(1, 32), QT.F32)}, metadata)
+    ours, stock = GGUFFile(path).reader.fields, gguf.GGUFReader(path).fields
+    assert list(ours) == list(stock)
+    for key, field in stock.items():
+        assert ours[key].types == field.types, key
+        assert ours[key].contents() == field.contents(), key
+        if field.types[0] == gguf.GGUFValueType.ARRAY:
+            assert ours[key].contents(0) == field.contents(0), key
+            assert ours[key].contents(-1) == field.contents(-1), key
+            assert ours[key].contents(slice(1, 3)) == field.contents(slice(1, 3))
+    file = GGUFFile(path)
+    assert file.value("t.strings") == arrays["t.strings"]
+    assert file.value("t.nested") == [1, 2, 3, 4, 5, 6]  # the package flattens
 
 
 def test_load_gguf_returns_every_tensor(tmp_path: Path):

@@ -19,18 +19,32 @@ where element j < 16 of a block is the low nibble of byte j and element
 j + 16 its high nibble.  F32/F16 (and integer) tensors are zero-copy read-only
 views of the file; BF16 is widened to float32; quantised tensors are
 dequantised to float32.
+
+Memory: a metadata array (a vocabulary, its merges) is parsed as one view of
+its bytes and decoded when asked for, not as the reader's two numpy arrays
+per element (SmolLM2's 49152 tokens and 48900 merges cost 71 MB that way);
+`release` drops a tensor's pages of the mapping once it has been copied out.
 """
 
 from __future__ import annotations
 
+import mmap
+import struct
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from os import PathLike, fspath
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, ReaderTensor
+from gguf import (
+    GGMLQuantizationType,
+    GGUFReader,
+    GGUFValueType,
+    ReaderField,
+    ReaderTensor,
+)
 
 from xunity.frontends.weights.base import (
     MissingTensorError,
@@ -74,17 +88,33 @@ class QuantBlocks:
     """A quantised tensor's blocks: value = scales * codes (+ mins), per block.
 
     `shape` is the logical numpy shape; `scales` (and `mins`, Q4_1 only) are
-    float16 of shape (*shape[:-1], shape[-1] // 32); `codes` has shape
-    (*shape[:-1], shape[-1] // 32, 32): int8 in [-127, 127] for Q8_0 (a view of
-    the file), int8 in [-8, 7] for Q4_0 (already centred) and uint8 in [0, 15]
-    for Q4_1.
+    float16 of shape (*shape[:-1], shape[-1] // 32).  `code_bytes` are the
+    blocks' code bytes as the file stores them, (*shape[:-1], shape[-1] //
+    32, 32) int8 codes for Q8_0 and (..., 16) uint8 for Q4_0 and Q4_1
+    (element j < 16 of a block in the low nibble of byte j, j + 16 in its
+    high nibble); `codes` has them one per element, (..., shape[-1] // 32,
+    32): int8 in [-127, 127] for Q8_0, int8 in [-8, 7] for Q4_0 (already
+    centred) and uint8 in [0, 15] for Q4_1.  Scales, mins and code bytes are
+    views of the file; `codes` is one too for Q8_0, unpacked when first read
+    otherwise.
     """
 
     qtype: str
     shape: tuple[int, ...]
     scales: np.ndarray
     mins: np.ndarray | None
-    codes: np.ndarray
+    code_bytes: np.ndarray
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        if self.qtype == "Q8_0":
+            return self.code_bytes
+        nibbles = np.concatenate(
+            [self.code_bytes & 0x0F, self.code_bytes >> 4], axis=-1
+        )
+        if self.qtype == "Q4_0":
+            return nibbles.astype(np.int8) - np.int8(8)
+        return nibbles
 
     def dequantize(self) -> np.ndarray:
         """The float32 values, computed in the same order as ggml's reference."""
@@ -133,12 +163,60 @@ class _Truncated(Exception):
         self.end = end
 
 
+class _ArrayField(ReaderField):
+    """A metadata array of scalars or strings, held as one view of its bytes.
+
+    `parts` are the item type, the count and that view: for scalars, the
+    typed array; for strings, the bytes of every (u64 length, UTF-8 data)
+    item, decoded when `contents` is called.  `contents` answers as the
+    reader's own per-element fields do.
+    """
+
+    __slots__ = ()
+
+    @property
+    def length(self) -> int:
+        """The number of items."""
+        return int(self.parts[-2][0])
+
+    def contents(self, index_or_slice: int | slice = slice(None)) -> Any:
+        payload = self.parts[-1]
+        if self.types[-1] != GGUFValueType.STRING:
+            if isinstance(index_or_slice, int):
+                return payload[index_or_slice].item()
+            return payload[index_or_slice].tolist()
+        strings = _decode_strings(payload, self.length, self.parts[-2].dtype)
+        return strings[index_or_slice]
+
+
+def _decode_strings(
+    payload: np.ndarray, count: int, length_dtype: np.dtype[Any]
+) -> list[str]:
+    data = payload.tobytes()
+    length = struct.Struct(length_dtype.str[0] + "Q")  # "<" or ">"
+    strings: list[str] = []
+    position = 0
+    for _ in range(count):
+        (size,) = length.unpack_from(data, position)
+        position += length.size
+        strings.append(str(data[position : position + size], encoding="utf-8"))
+        position += size
+    return strings
+
+
 class _CheckedReader(GGUFReader):
-    """GGUFReader that reports a read past the end of the file as truncation.
+    """GGUFReader that reports a read past the end of the file as truncation,
+    and parses metadata arrays of scalars or strings as `_ArrayField`s.
 
     The stock reader slices the memmap silently short and then fails with an
     unrelated reshape or index error; every read goes through `_get`.
     """
+
+    _elementwise = False
+    """Inside an array of arrays: the stock per-element parse."""
+
+    mapping: mmap.mmap | None = None
+    """The mapped file, for `GGUFFile.release`."""
 
     def _get(
         self,
@@ -152,10 +230,57 @@ class _CheckedReader(GGUFReader):
             raise _Truncated(end)
         if type(self.data) is np.memmap:
             # A plain view of the same mapping: slicing a memmap subclass
-            # costs several times more, and a vocabulary's metadata is a
-            # few hundred thousand slices (SmolLM2's: 2.3 s -> 1.0 s to open).
+            # costs several times more.
+            if isinstance(self.data.base, mmap.mmap):
+                self.mapping = self.data.base
             self.data = self.data.view(np.ndarray)
         return super()._get(offset, dtype, count, override_order)
+
+    def _get_field_parts(
+        self, orig_offs: int, raw_type: int
+    ) -> tuple[int, list[npt.NDArray[Any]], list[int], list[GGUFValueType]]:
+        if self._elementwise or raw_type != GGUFValueType.ARRAY:
+            return super()._get_field_parts(orig_offs, raw_type)
+        item_type = self._get(orig_offs, np.uint32)
+        count = self._get(orig_offs + 4, np.uint64)
+        start = orig_offs + 12
+        kind = GGUFValueType(item_type[0])
+        scalar = self.gguf_scalar_to_np.get(kind)
+        if scalar is not None:
+            payload = self._get(start, scalar, count[0])
+        elif kind == GGUFValueType.STRING:
+            end = self._strings_end(start, int(count[0]), count.dtype)
+            payload = self._get(start, np.uint8, end - start)
+        else:
+            self._elementwise = True
+            try:
+                return super()._get_field_parts(orig_offs, raw_type)
+            finally:
+                self._elementwise = False
+        size = start + int(payload.nbytes) - orig_offs
+        return size, [item_type, count, payload], [2], [GGUFValueType.ARRAY, kind]
+
+    def _strings_end(self, start: int, count: int, length_dtype: np.dtype[Any]) -> int:
+        """The offset after `count` strings (u64 length, then data) at `start`."""
+        length = struct.Struct(length_dtype.str[0] + "Q")  # "<" or ">"
+        data, position, end = self.data.data, start, len(self.data)
+        for _ in range(count):
+            if position + length.size > end:
+                raise _Truncated(position + length.size)
+            (size,) = length.unpack_from(data, position)
+            position += length.size + size
+        if position > end:
+            raise _Truncated(position)
+        return position
+
+    def _push_field(self, field: ReaderField, skip_sum: bool = False) -> int:
+        # Fields of `_get_field_parts`' compact arrays are exactly those typed
+        # [ARRAY, item]: the stock parse types nested arrays [ARRAY, ARRAY, ...].
+        types = field.types
+        array = GGUFValueType.ARRAY
+        if len(types) == 2 and types[0] == array and types[1] != array:
+            field = _ArrayField(*field)
+        return super()._push_field(field, skip_sum)
 
 
 class GGUFFile:
@@ -234,7 +359,9 @@ class GGUFFile:
         vocab_size = optional_int(f"{arch}.vocab_size")
         tokens = self.reader.fields.get("tokenizer.ggml.tokens")
         if vocab_size is None and tokens is not None:
-            vocab_size = len(tokens.data)
+            vocab_size = (
+                tokens.length if isinstance(tokens, _ArrayField) else len(tokens.data)
+            )
         return GGUFModelConfig(
             architecture=arch,
             embedding_length=self.int_value(f"{arch}.embedding_length"),
@@ -289,13 +416,28 @@ class GGUFFile:
         blocks = tensor.data.view(block_dtype).reshape(
             (*shape[:-1], shape[-1] // QUANT_BLOCK_SIZE)
         )
-        codes = blocks["q"]
-        if tensor.tensor_type != GGMLQuantizationType.Q8_0:
-            codes = np.concatenate([codes & 0x0F, codes >> 4], axis=-1)
-        if tensor.tensor_type == GGMLQuantizationType.Q4_0:
-            codes = codes.astype(np.int8) - np.int8(8)
         mins = blocks["m"] if tensor.tensor_type == GGMLQuantizationType.Q4_1 else None
-        return QuantBlocks(tensor.tensor_type.name, shape, blocks["d"], mins, codes)
+        return QuantBlocks(
+            tensor.tensor_type.name, shape, blocks["d"], mins, blocks["q"]
+        )
+
+    def release(self, name: str | None = None) -> None:
+        """Drop tensor `name`'s pages (None: the whole file's) of the mapping
+        from this process's resident memory; they are read from the file
+        again if used.  Once a tensor has been copied out, its file pages
+        need not stay counted on top of the copy."""
+        mapping = self.reader.mapping
+        if mapping is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        if name is None:
+            mapping.madvise(mmap.MADV_DONTNEED)
+            return
+        tensor = self._lookup(name)
+        start = tensor.data_offset - tensor.data_offset % mmap.PAGESIZE
+        end = tensor.data_offset + int(tensor.n_bytes)
+        # Read-only and file-backed: dropping pages cannot lose data, even
+        # those of a neighbouring tensor sharing the first or last page.
+        mapping.madvise(mmap.MADV_DONTNEED, start, end - start)
 
     def load(self) -> TensorDict:
         """Every tensor, by name, as `tensor` returns it."""
@@ -323,7 +465,7 @@ def load_gguf(path: str | PathLike[str]) -> TensorDict:
     return GGUFFile(path).load()
 
 
-def _open_reader(path: str) -> GGUFReader:
+def _open_reader(path: str) -> _CheckedReader:
     with open(path, "rb") as file:
         magic = file.read(4)
         file.seek(0, 2)
