@@ -18,6 +18,7 @@ from gguf import GGUFWriter
 
 from xunity.frontends.weights import MissingTensorError, WeightFileError
 from xunity.frontends.weights.gguf import GGUFFile, load_gguf
+from xunity.strategies.quant_packing import pack_quant_bytes, pack_quant_weight
 
 QUANTS = [QT.Q8_0, QT.Q4_0, QT.Q4_1]
 
@@ -130,6 +131,20 @@ def test_q4_1_codes_scales_and_mins(tmp_path: Path):
     # Q4_1's min is the block minimum (rounded to f16).
     block_min = values.reshape(3, 2, 32).min(axis=-1)
     np.testing.assert_allclose(blocks.mins, block_min, rtol=1e-3)
+
+
+@pytest.mark.parametrize("qtype", QUANTS, ids=lambda q: q.name)
+def test_code_bytes_pack_as_the_codes(tmp_path: Path, qtype: QT):
+    """The stored bytes are the panel layout's: packing them as they are
+    (no unpacking) gives what packing the per-element codes gives."""
+    path = write_gguf(tmp_path / "m.gguf", {"w": (random(100, 96), qtype)})
+    blocks = GGUFFile(path).quant_blocks("w")
+    fmt = qtype.name.lower()
+    codes = pack_quant_weight(fmt, blocks.scales, blocks.mins, blocks.codes)
+    stored = pack_quant_bytes(fmt, blocks.scales, blocks.mins, blocks.code_bytes)
+    for part, same in zip(codes.parts, stored.parts, strict=True):
+        assert part.dtype == same.dtype and part.flags.c_contiguous
+        np.testing.assert_array_equal(part, same)
 
 
 def test_release_drops_pages_not_values(tmp_path: Path):

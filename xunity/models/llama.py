@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from xunity.dialects.graph.quantized import PANEL_ROWS
 from xunity.frontends.builder import (
     Attention,
     GatedMLP,
@@ -44,12 +45,11 @@ from xunity.frontends.builder import (
     RMSNorm,
     Tensor,
     concat,
-    stack_state,
 )
 from xunity.frontends.builder.parameter import normal_init
 from xunity.runtime.executable import Executable
 from xunity.strategies.packing import pack_rhs
-from xunity.strategies.quant_packing import pack_quant_weight
+from xunity.strategies.quant_packing import empty_parts, pack_quant_bytes
 
 if TYPE_CHECKING:
     from xunity.frontends.weights.gguf import GGUFFile
@@ -460,11 +460,17 @@ _F32_ONLY = {"output_norm.weight"}
 
 
 def gguf_state_dict(
-    file: GGUFFile, config: LlamaConfig, quantized: Mapping[str, str] | None = None
+    file: GGUFFile,
+    config: LlamaConfig,
+    quantized: Mapping[str, str] | None = None,
+    stacks: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Llama's tensors from a GGUF file: renamed, q/k rows restored; f32,
     except the weights in `quantized` (as `gguf_quantized` gives it), whose
     blocks go into the panel layout as their QuantLinear's parameters.
+    With `stacks` (as `Llama.stack_quantized_projections` returns them),
+    the members' panels go straight into their StackedQuantLinear's
+    parameters, as `stack_state` would concatenate them.
 
     A missing tensor raises the reader's `MissingTensorError` naming the file
     and the tensor; a tensor the model would not use is rejected rather than
@@ -478,25 +484,59 @@ def gguf_state_dict(
         raise WeightFileError(file.path, f"unexpected Llama tensors {unexpected}")
     quantized = quantized or {}
     state: dict[str, np.ndarray] = {}
+    into = _stacked_parts(file, names, quantized, stacks or {}, state)
     for gguf_name, ours in names.items():
         module = ours.removesuffix(".weight")
         heads = _rotary_heads(module, config)
         if module in quantized:
             blocks = file.quant_blocks(gguf_name)
-            scales, codes, mins = blocks.scales, blocks.codes, blocks.mins
+            scales, code_bytes, mins = blocks.scales, blocks.code_bytes, blocks.mins
             if heads:
                 scales = unpermute_rotary_rows(scales, heads)
-                codes = unpermute_rotary_rows(codes, heads)
+                code_bytes = unpermute_rotary_rows(code_bytes, heads)
                 mins = None if mins is None else unpermute_rotary_rows(mins, heads)
-            packed = pack_quant_weight(quantized[module], scales, mins, codes)
-            parts = zip(("codes", "scales", "mins"), packed.parts, strict=False)
-            state.update((f"{module}.{part}", value) for part, value in parts)
-            continue
-        # Owned, not a view of the mapped file: the model then does not keep
-        # the whole file's pages resident once loading is done.
-        value = np.require(file.tensor(gguf_name), np.float32, ["C", "O"])
-        state[ours] = unpermute_rotary_rows(value, heads) if heads else value
+            packed = pack_quant_bytes(
+                quantized[module], scales, mins, code_bytes, into.get(module)
+            )
+            if module not in into:
+                parts = zip(("codes", "scales", "mins"), packed.parts, strict=False)
+                state.update((f"{module}.{part}", value) for part, value in parts)
+        else:
+            # Owned, not a view of the mapped file, whose pages are dropped.
+            value = np.require(file.tensor(gguf_name), np.float32, ["C", "O"])
+            state[ours] = unpermute_rotary_rows(value, heads) if heads else value
+        # Copied out: the file's pages of it need not stay resident (else
+        # the whole file is counted on top of the model while loading).
+        file.release(gguf_name)
+    file.release()  # and those the kernel mapped around the tensors read
     return state
+
+
+def _stacked_parts(
+    file: GGUFFile,
+    names: Mapping[str, str],
+    quantized: Mapping[str, str],
+    stacks: Mapping[str, Sequence[str]],
+    state: dict[str, np.ndarray],
+) -> dict[str, list[np.ndarray]]:
+    """Allocate each stack's parameters in `state`; each member's panels of
+    them, by member name (packing there saves a copy of every member)."""
+    gguf_names = {ours.removesuffix(".weight"): name for name, ours in names.items()}
+    into: dict[str, list[np.ndarray]] = {}
+    for stack, members in stacks.items():
+        formats = {quantized.get(member) for member in members}
+        if len(formats) != 1 or None in formats:
+            raise ValueError(f"stack {stack} mixes formats or f32 weights: {formats}")
+        shapes = [file.tensor_info(gguf_names[member]).shape for member in members]
+        panels = [-(-rows // PANEL_ROWS) for rows, _ in shapes]
+        parts = empty_parts(quantized[members[0]], sum(panels), shapes[0][1])
+        part_names = (f"{stack}.{part}" for part in ("codes", "scales", "mins"))
+        state.update(zip(part_names, parts, strict=False))
+        start = 0
+        for member, count in zip(members, panels, strict=True):
+            into[member] = [part[start : start + count] for part in parts]
+            start += count
+    return into
 
 
 _GGUF_LAYER_NAMES = {
@@ -547,7 +587,7 @@ def load_gguf_model(
     quantized = gguf_quantized(file, config) if keep_quantized else {}
     model = Llama(config, quantized)
     stacks = model.stack_quantized_projections()
-    state = stack_state(gguf_state_dict(file, config, quantized), stacks)
+    state = gguf_state_dict(file, config, quantized, stacks)
     model.load_state_dict(state, torch_layout=True)
     return model
 
