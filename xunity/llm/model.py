@@ -168,7 +168,7 @@ def load(
     raise WeightFileError naming the file.
     """
     file_path = Path(path) if path is not None else default_model_path()
-    stages = ("reading the model", "compiling", "tokenizer")
+    stages = ("tokenizer", "reading the model", "compiling")
     with tqdm(
         total=len(stages),
         disable=None if progress is None else not progress,
@@ -176,13 +176,17 @@ def load(
         unit="stage",
         leave=False,
     ) as bar:
+        # In this order for the peak memory: the tokenizer's temporaries
+        # (the vocabulary as Python strings) come and go before the
+        # weights are there, and the file is closed before compiling.
         file = GGUFFile(file_path)
-        model = load_gguf_model(file, context or 1 << 30, keep_quantized=True)
+        tokenizer = Tokenizer.from_gguf(file)
         bar.update()
         bar.set_description(stages[1])
-        decoder = Decoder(model, cache_dir=cache_dir)
+        model = load_gguf_model(file, context or 1 << 30, keep_quantized=True)
+        del file
         bar.update()
         bar.set_description(stages[2])
-        tokenizer = Tokenizer.from_gguf(file)
+        decoder = Decoder(model, cache_dir=cache_dir)
         bar.update()
     return LanguageModel(file_path, decoder, tokenizer)

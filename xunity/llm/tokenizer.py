@@ -44,16 +44,18 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from gguf import TokenType
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from tokenizers import AddedToken, decoders, models, pre_tokenizers, processors
 from tokenizers import Tokenizer as Backend
 
 from xunity.frontends.weights.base import WeightFileError
 from xunity.frontends.weights.gguf import GGUFFile
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 def _gpt2_split() -> pre_tokenizers.PreTokenizer:
@@ -168,6 +170,8 @@ class Tokenizer:
 
     @cached_property
     def _template(self) -> jinja2.Template:
+        import jinja2  # here: only chat templates need it (1 MB resident)
+
         key = "tokenizer.chat_template"
         if self.chat_template is None:
             raise WeightFileError(self.path, f"no chat template (metadata '{key}')")
@@ -285,8 +289,9 @@ class _Reader:
             if (token_id := self.token_id(f"tokenizer.ggml.{key}", len(tokens)))
             is not None
         }
-        vocab = backend.get_vocab()
-        stop_ids.update(vocab[t] for t in END_OF_TURN_TOKENS if t in vocab)
+        for token in END_OF_TURN_TOKENS:
+            if (token_id := backend.token_to_id(token)) is not None:
+                stop_ids.add(token_id)
         template = (
             self.string("tokenizer.chat_template")
             if self.file.has("tokenizer.chat_template")
@@ -434,6 +439,8 @@ def _merges_from_scores(
 
 def _template_environment() -> ImmutableSandboxedEnvironment:
     """transformers' chat-template environment (minus its assistant-mask tag)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     environment = ImmutableSandboxedEnvironment(
         trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
     )
@@ -444,6 +451,8 @@ def _template_environment() -> ImmutableSandboxedEnvironment:
 
 
 def _raise_exception(message: str) -> None:
+    import jinja2
+
     raise jinja2.TemplateError(message)
 
 
