@@ -22,6 +22,8 @@ reading the panel from L1/L2.
 
 from __future__ import annotations
 
+import os
+
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation
@@ -44,12 +46,12 @@ dequantises the whole weight once but pads rows to 8-row tiles (SmolLM2's
 [1536, 576] and [576, 1536] q4_1, GEMV vs GEMM, best of 7 blocks of 20
 calls, 2 threads: 4 rows 0.093 vs 0.125 ms, 5 rows 0.113 vs 0.123-0.129,
 6 rows 0.133 vs 0.125-0.130, 8 rows 0.17 vs 0.115)."""
-QUANT_GEMV_TASKS = 4
+QUANT_GEMV_TASKS = 2 * len(os.sched_getaffinity(0))
 """Parallel tasks over the panels, each a contiguous run of panels: two per
-thread of a 2-core machine, so that the pool can still balance them, and
-long runs for the hardware prefetchers (SmolLM2 decode, profiled, two
-alternating pairs of processes: 16 tasks 195.6 / 192.7 tok/s, 4 tasks
-196.5 / 207.8)."""
+CPU this process may use, so that the pool can still balance them, with
+runs long enough for the hardware prefetchers (SmolLM2 decode on 2 CPUs,
+profiled, two alternating pairs of processes: 16 tasks 195.6 / 192.7
+tok/s, 4 tasks 196.5 / 207.8)."""
 
 
 def quant_gemv_rule(op: Operation, kb: KernelBuilder) -> None:
