@@ -41,17 +41,36 @@ class GraphFuseOpsPass(ModulePass):
         # Whether each call's kernel is still elementwise once the marked
         # merges are done (calls are visited in order, producers first).
         still_elementwise: dict[CallTirOp, bool] = {}
+        # Kernels do not change here, and a model's layers call the same
+        # kernels over and over: analyse each kernel, and each edge between
+        # two kernels, once (SmolLM2's step: 1207 edges, 2.7 s -> 0.3 s).
+        kernel_elementwise: dict[object, bool] = {}
+        modes_seen: dict[tuple[object, ...], str | None] = {}
         for call in [o for o in op.walk() if isinstance(o, CallTirOp)]:
             kernel = kernel_of(call)
-            still_elementwise[call] = kernel is not None and (
-                elementwise(kernel) is not None
-            )
+            if kernel not in kernel_elementwise:
+                kernel_elementwise[kernel] = kernel is not None and (
+                    elementwise(kernel) is not None
+                )
+            still_elementwise[call] = kernel_elementwise[kernel]
             modes: dict[str, list[int]] = {"prologue": [], "epilogue": []}
             for index, arg in enumerate(call.args):
                 producer = arg.owner
                 if not isinstance(producer, CallTirOp) or not arg.has_one_use():
                     continue
-                mode = fusion_mode(producer, call, index, still_elementwise[producer])
+                key = (
+                    kernel_of(producer),
+                    kernel,
+                    index,
+                    still_elementwise[producer],
+                    tuple(r.type for r in producer.outputs),
+                    tuple(r.type for r in call.outputs),
+                )
+                if key not in modes_seen:
+                    modes_seen[key] = fusion_mode(
+                        producer, call, index, still_elementwise[producer]
+                    )
+                mode = modes_seen[key]
                 if mode is not None:
                     modes[mode].append(index)
             if modes["epilogue"]:
