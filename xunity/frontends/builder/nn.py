@@ -251,9 +251,10 @@ def stack_children(owner: Module, names: Sequence[str], stacked_name: str) -> bo
     StackedQuantLinear `stacked_name`, if they share format and input."""
     members = [owner._modules.get(name) for name in names]
     quantised = [m for m in members if isinstance(m, QuantLinear)]
-    if len(quantised) != len(names) or len(
-        {(m.format, m.in_features) for m in quantised}
-    ) != 1:
+    if (
+        len(quantised) != len(names)
+        or len({(m.format, m.in_features) for m in quantised}) != 1
+    ):
         return False
     for name in names:
         del owner._modules[name]
