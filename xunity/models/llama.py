@@ -248,8 +248,7 @@ class Llama(Module):
     def stack_quantized_projections(self) -> dict[str, list[str]]:
         """Give every layer's quantised q/k/v and gate/up one product each
         (`StackedQuantLinear`); returns the stacks made, by name, with their
-        members' names (`stack_state`'s argument for a state dict of the
-        unstacked model)."""
+        members' names (`gguf_state_dict`'s `stacks`)."""
         stacks: dict[str, list[str]] = {}
         for index, layer in enumerate(self.layers):
             assert isinstance(layer, LlamaLayer)
@@ -470,7 +469,7 @@ def gguf_state_dict(
     blocks go into the panel layout as their QuantLinear's parameters.
     With `stacks` (as `Llama.stack_quantized_projections` returns them),
     the members' panels go straight into their StackedQuantLinear's
-    parameters, as `stack_state` would concatenate them.
+    parameters, concatenated in member order.
 
     A missing tensor raises the reader's `MissingTensorError` naming the file
     and the tensor; a tensor the model would not use is rejected rather than

@@ -33,7 +33,6 @@ from xunity.frontends.builder.nn import (
     RMSNorm,
     StackedQuantLinear,
     rotary_tables,
-    stack_state,
 )
 
 __all__ = [
@@ -55,6 +54,5 @@ __all__ = [
     "concat",
     "rotary",
     "rotary_tables",
-    "stack_state",
     "where",
 ]

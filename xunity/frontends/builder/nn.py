@@ -205,8 +205,9 @@ class StackedQuantLinear(QuantLinear):
 
     Decoding then launches one GEMV instead of one per projection (Llama's
     q, k and v; gate and up), and the small projections share the big one's
-    parallel tasks instead of running a few panels each.  `stack_state`
-    stacks the members' packed parameters the same way.
+    parallel tasks instead of running a few panels each.  Its parameters
+    are the members' panels concatenated in member order
+    (xunity/models/llama.py's `gguf_state_dict` packs them so).
     """
 
     def __init__(self, members: Sequence[QuantLinear]):
@@ -229,21 +230,6 @@ class StackedQuantLinear(QuantLinear):
             y.slice(axis, offset, offset + size)
             for offset, size in zip(self.offsets, self.sizes, strict=True)
         ]
-
-
-def stack_state(
-    state: dict[str, np.ndarray], stacks: Mapping[str, Sequence[str]]
-) -> dict[str, np.ndarray]:
-    """`state` with the parameters of each stack's members (QuantLinear
-    names) replaced by the StackedQuantLinear's (`stacks`: its name ->
-    its members' names), panels concatenated in member order."""
-    for name, members in stacks.items():
-        for part in ("codes", "scales", "mins"):
-            keys = [f"{member}.{part}" for member in members]
-            if all(key in state for key in keys):
-                blocks = [state.pop(key) for key in keys]
-                state[f"{name}.{part}"] = np.concatenate(blocks, axis=0)
-    return state
 
 
 def stack_children(owner: Module, names: Sequence[str], stacked_name: str) -> bool:
