@@ -247,13 +247,18 @@ def runtime_function(op_name: str, callee: str) -> RuntimeFunction:
 class ParallelOp(IRDLOperation):
     """A loop over [lb, ub) whose iterations the runtime thread pool runs in chunks.
 
-    `cpu.parallel %i = %lb to %ub num_tasks = 4 { ... cpu.yield }`
+    `cpu.parallel %i = %lb to %ub num_tasks = 4 grain = 64 { ... cpu.yield }`
+
+    `grain` is the fewest iterations worth a task of their own: a launch
+    whose range cannot give two tasks a grain each runs serially on the
+    caller, because waking a worker costs more than such a task saves.
     """
 
     name = "cpu.parallel"
     lb = operand_def(IndexType)
     ub = operand_def(IndexType)
     num_tasks = opt_prop_def(IntegerAttr[I64])
+    grain = opt_prop_def(IntegerAttr[I64])
     body = region_def()
     traits = traits_def(RecursiveMemoryEffect())
 
@@ -263,6 +268,7 @@ class ParallelOp(IRDLOperation):
         ub: SSAValue | Operation,
         body: Region | Block | None = None,
         num_tasks: int | IntegerAttr | None = None,
+        grain: int | IntegerAttr | None = None,
     ):
         """Without `body`, the region holds just `cpu.yield`: insert before it."""
         if body is None:
@@ -273,8 +279,12 @@ class ParallelOp(IRDLOperation):
             body = Region(body)
         if isinstance(num_tasks, int):
             num_tasks = IntegerAttr(num_tasks, 64)
+        if isinstance(grain, int):
+            grain = IntegerAttr(grain, 64)
         super().__init__(
-            operands=[lb, ub], regions=[body], properties={"num_tasks": num_tasks}
+            operands=[lb, ub],
+            regions=[body],
+            properties={"num_tasks": num_tasks, "grain": grain},
         )
 
     @property
@@ -296,10 +306,11 @@ class ParallelOp(IRDLOperation):
             )
         if not isinstance(self.body.block.last_op, YieldOp):
             raise VerifyException("cpu.parallel: body must end with cpu.yield")
-        if self.num_tasks is not None and self.num_tasks.value.data < 1:
-            raise VerifyException(
-                f"cpu.parallel: num_tasks must be >= 1, got {self.num_tasks.value.data}"
-            )
+        for name, count in (("num_tasks", self.num_tasks), ("grain", self.grain)):
+            if count is not None and count.value.data < 1:
+                raise VerifyException(
+                    f"cpu.parallel: {name} must be >= 1, got {count.value.data}"
+                )
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -308,8 +319,9 @@ class ParallelOp(IRDLOperation):
         printer.print_ssa_value(self.lb)
         printer.print_string(" to ")
         printer.print_ssa_value(self.ub)
-        if self.num_tasks is not None:
-            printer.print_string(f" num_tasks = {self.num_tasks.value.data}")
+        for name, count in (("num_tasks", self.num_tasks), ("grain", self.grain)):
+            if count is not None:
+                printer.print_string(f" {name} = {count.value.data}")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
         printer.print_op_attributes(self.attributes)
@@ -321,12 +333,13 @@ class ParallelOp(IRDLOperation):
         lb = parser.parse_operand(IndexType())
         parser.parse_keyword("to")
         ub = parser.parse_operand(IndexType())
-        num_tasks = None
-        if parser.parse_optional_keyword("num_tasks") is not None:
-            parser.parse_punctuation("=")
-            num_tasks = parser.parse_integer(allow_boolean=False)
+        counts: dict[str, int | None] = {"num_tasks": None, "grain": None}
+        for name in counts:
+            if parser.parse_optional_keyword(name) is not None:
+                parser.parse_punctuation("=")
+                counts[name] = parser.parse_integer(allow_boolean=False)
         body = parser.parse_region((induction_var.resolve(IndexType()),))
-        op = cls(lb, ub, body, num_tasks)
+        op = cls(lb, ub, body, counts["num_tasks"], counts["grain"])
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 

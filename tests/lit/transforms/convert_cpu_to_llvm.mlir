@@ -201,6 +201,29 @@ func.func @parallel_num_tasks_and_null_closure(%n: index) {
 
 // -----
 
+// A grain makes the launch serial (num_tasks 1) when the range holds fewer
+// than two grains; otherwise num_tasks is the op's.
+// CHECK-LABEL: func.func @parallel_grain_selects_serial_launch
+// CHECK:      %[[TASKS:.*]] = llvm.mlir.constant(3) : i64
+// CHECK-NEXT: %[[TWO:.*]] = arith.constant 128 : index
+// CHECK-NEXT: %[[ONE:.*]] = llvm.mlir.constant(1) : i64
+// CHECK-NEXT: %[[SIZE:.*]] = arith.subi %[[N:.*]], %{{.*}} : index
+// CHECK-NEXT: %[[SMALL:.*]] = arith.cmpi slt, %[[SIZE]], %[[TWO]] : index
+// CHECK-NEXT: %[[PICK:.*]] = arith.select %[[SMALL]], %[[ONE]], %[[TASKS]] : i64
+// CHECK:      llvm.call @XUParallelLaunch(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[PICK]])
+func.func private @step(index)
+
+func.func @parallel_grain_selects_serial_launch(%n: index) {
+  %c0 = arith.constant 0 : index
+  cpu.parallel %i = %c0 to %n num_tasks = 3 grain = 64 {
+    func.call @step(%i) : (index) -> ()
+    cpu.yield
+  }
+  func.return
+}
+
+// -----
+
 // Each captured value sits at its size's alignment (index 8, f32 4, a 512-bit
 // vector 64); constants are cloned into the body rather than captured.
 // CHECK-LABEL: func.func @parallel_closure_layout

@@ -79,7 +79,7 @@ func.func @for_kinds_become_scf_for(%n: index {tir.shape_var = "n"}) attributes 
 // CHECK-NEXT: %[[N:[a-z0-9_]+]] = arith.index_cast
 // CHECK-NEXT: %[[C0:[a-z0-9_]+]] = arith.constant 0 : index
 // CHECK-NEXT: arith.constant 1 : index
-// CHECK-NEXT: cpu.parallel %[[I:[a-z0-9_]+]] = %[[C0]] to %[[N]] {
+// CHECK-NEXT: cpu.parallel %[[I:[a-z0-9_]+]] = %[[C0]] to %[[N]] grain = 8192 {
 // CHECK-NEXT:   arith.addi %[[I]], %[[I]] : index
 // CHECK-NEXT:   cpu.yield
 // CHECK-NEXT: }
@@ -94,6 +94,43 @@ func.func @parallel_for_becomes_cpu_parallel(%n: index {tir.shape_var = "n"}) at
 
 // -----
 
+// The grain is the trips worth a task: 8192 innermost iterations, here
+// 2 x 32 per trip (loops with constant bounds, summed over siblings).
+// CHECK-LABEL: func.func @parallel_grain_counts_constant_inner_loops
+// CHECK: cpu.parallel %{{.*}} = %{{.*}} to %{{.*}} grain = 128 {
+func.func @parallel_grain_counts_constant_inner_loops(%n: index {tir.shape_var = "n"}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  tir.for %i = %c0 to %n step %c1 parallel {
+    tir.for %j = %c0 to %c32 step %c1 serial {
+      %x = arith.addi %i, %j : index
+    }
+    tir.for %k = %c0 to %c32 step %c1 serial {
+      %y = arith.addi %i, %k : index
+    }
+  }
+  func.return
+}
+
+// -----
+
+// An inner loop bounded at run time may be any size: no grain.
+// CHECK-LABEL: func.func @parallel_without_grain_over_symbolic_inner_loop
+// CHECK: cpu.parallel %{{.*}} = %{{.*}} to %[[N:[a-z0-9_]+]] {
+func.func @parallel_without_grain_over_symbolic_inner_loop(%n: index {tir.shape_var = "n"}) attributes {tir.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  tir.for %i = %c0 to %n step %c1 parallel {
+    tir.for %j = %c0 to %n step %c1 serial {
+      %x = arith.addi %i, %j : index
+    }
+  }
+  func.return
+}
+
+// -----
+
 // cpu.parallel has no step: it counts trips, the body recomputes i.
 // CHECK-LABEL: func.func @parallel_for_with_step_is_normalized
 // CHECK-NEXT: %[[N:[a-z0-9_]+]] = arith.index_cast
@@ -102,7 +139,7 @@ func.func @parallel_for_becomes_cpu_parallel(%n: index {tir.shape_var = "n"}) at
 // CHECK-NEXT: %[[SPAN:[a-z0-9_]+]] = arith.subi %[[N]], %[[LB]] : index
 // CHECK-NEXT: %[[TRIPS:[a-z0-9_]+]] = arith.ceildivsi %[[SPAN]], %[[STEP]] : index
 // CHECK-NEXT: %[[ZERO:[a-z0-9_]+]] = arith.constant 0 : index
-// CHECK-NEXT: cpu.parallel %[[T:[a-z0-9_]+]] = %[[ZERO]] to %[[TRIPS]] {
+// CHECK-NEXT: cpu.parallel %[[T:[a-z0-9_]+]] = %[[ZERO]] to %[[TRIPS]] grain = 8192 {
 // CHECK-NEXT:   %[[SCALED:[a-z0-9_]+]] = arith.muli %[[T]], %[[STEP]] : index
 // CHECK-NEXT:   %[[I:[a-z0-9_]+]] = arith.addi %[[LB]], %[[SCALED]] : index
 // CHECK-NEXT:   arith.addi %[[I]], %[[I]] : index

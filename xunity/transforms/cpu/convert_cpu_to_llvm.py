@@ -12,8 +12,9 @@ See docs/dialects/cpu.md for each op's lowering.  Two choices made here:
   every value the body uses from outside is stored into 64-byte-aligned
   stack bytes at explicit offsets (the closure; constants are cloned instead,
   so LLVM still sees them), and the loop becomes
-  `XUParallelLaunch(@<parent>_par<k>, closure, lb, ub, num_tasks or 0)`.
-  Its result is not checked: outlined bodies always return 0.
+  `XUParallelLaunch(@<parent>_par<k>, closure, lb, ub, num_tasks or 0)`,
+  with num_tasks 1 (serial) when the op's `grain` says the range is too
+  small for two tasks.  Its result is not checked: outlined bodies always return 0.
   A `cpu.parallel` inside another one's body runs serially (the runtime
   would run a nested launch serially anyway; an inline loop costs nothing and
   stays visible to LLVM), and so does one whose body uses a value that is
@@ -392,15 +393,31 @@ class OutlineParallel(RewritePattern):
         closure = self._pack(rewriter, parent, captured)
         outlined = self._outline(op, rewriter, name, constants, captured)
         rewriter.insert(outlined, InsertPoint.after(parent))
-        address = llvm.AddressOfOp(name, llvm.LLVMPointerType())
-        num_tasks = op.num_tasks.value.data if op.num_tasks is not None else 0
-        tasks = llvm.ConstantOp(IntegerAttr(num_tasks, i64), i64)
-        rewriter.insert([address, tasks])
+        address = rewriter.insert(llvm.AddressOfOp(name, llvm.LLVMPointerType()))
+        tasks = llvm_value(self._tasks(op, rewriter), rewriter)
         bounds = llvm_values([op.lb, op.ub], rewriter)
         launch = cpu.RuntimeCallOp(
-            "XUParallelLaunch", [address.result, closure, *bounds, tasks.result]
+            "XUParallelLaunch", [address.result, closure, *bounds, tasks]
         )
         rewriter.replace(op, [launch], [])
+
+    @staticmethod
+    def _tasks(op: cpu.ParallelOp, rewriter: PatternRewriter) -> SSAValue:
+        """The launch's num_tasks: the op's (0: the runtime's default), or 1,
+        which runs serially, when the range has fewer than two grains."""
+        num_tasks = op.num_tasks.value.data if op.num_tasks is not None else 0
+        tasks = rewriter.insert(llvm.ConstantOp(IntegerAttr(num_tasks, i64), i64))
+        if op.grain is None:
+            return tasks.result
+        two_grains = arith.ConstantOp.from_int_and_width(
+            2 * op.grain.value.data, IndexType()
+        )
+        one = llvm.ConstantOp(IntegerAttr(1, i64), i64)
+        size = arith.SubiOp(op.ub, op.lb)
+        small = arith.CmpiOp(size, two_grains, "slt")
+        serial = arith.SelectOp(small, one, tasks)
+        rewriter.insert([two_grains, one, size, small, serial])
+        return serial.result
 
     @staticmethod
     def _pack(

@@ -474,10 +474,50 @@ class LowerSerialFor(RewritePattern):
         rewriter.replace(op, loop)
 
 
+PARALLEL_TASK_WORK = 8192
+"""Innermost iterations a parallel task must have to pay for waking a worker
+(a few microseconds): a decode step's 64-element copies launched on the pool
+ran 3 us each, ten times their serial time."""
+
+
+def _iterations(block: Block) -> int | None:
+    """Innermost iterations one run of `block` executes, counting every loop
+    with constant bounds; None when a loop's trip count is known only at run
+    time (then the work is not small enough to be sure of)."""
+    total = 0
+    for op in block.ops:
+        if isinstance(op, tir.ForOp | scf.ForOp):
+            bounds = [tir.constant_index(v) for v in (op.lb, op.ub, op.step)]
+            inner = _iterations(op.body.block)
+            if inner is None or None in bounds:
+                return None
+            lb, ub, step = bounds
+            assert lb is not None and ub is not None and step is not None
+            total += max(0, -(-(ub - lb) // step)) * max(inner, 1)
+            continue
+        for region in op.regions:
+            for nested in region.blocks:
+                inner = _iterations(nested)
+                if inner is None:
+                    return None
+                total += inner
+    return total
+
+
+def _grain(body: Block) -> int | None:
+    """The fewest trips of a parallel loop over `body` worth a task."""
+    per_trip = _iterations(body)
+    if per_trip is None:
+        return None
+    grain = -(-PARALLEL_TASK_WORK // max(per_trip, 1))
+    return grain if grain > 1 else None
+
+
 class LowerParallelFor(RewritePattern):
     """tir.for %i = lb to ub step s parallel  ->  cpu.parallel %i = lb to ub
     (cpu.parallel has no step: for s != 1 it runs %k over [0, ceildiv(ub - lb, s))
-    and the body starts with %i = lb + %k * s)"""
+    and the body starts with %i = lb + %k * s).  A body of known, small work
+    gets a `grain` (`PARALLEL_TASK_WORK`), so short launches run serially."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: tir.ForOp, rewriter: PatternRewriter) -> None:
@@ -485,8 +525,9 @@ class LowerParallelFor(RewritePattern):
             return
         body = rewriter.move_region_contents_to_new_regions(op.body)
         _replace_terminator(body.block, cpu.YieldOp(), rewriter)
+        grain = _grain(body.block)
         if tir.constant_index(op.step) == 1:
-            rewriter.replace(op, cpu.ParallelOp(op.lb, op.ub, body))
+            rewriter.replace(op, cpu.ParallelOp(op.lb, op.ub, body, grain=grain))
             return
         span = rewriter.insert(arith.SubiOp(op.ub, op.lb))
         trips = rewriter.insert(arith.CeilDivSIOp(span, op.step))
@@ -496,7 +537,7 @@ class LowerParallelFor(RewritePattern):
         scaled = rewriter.insert(arith.MuliOp(trip, op.step), start)
         index = rewriter.insert(arith.AddiOp(op.lb, scaled), InsertPoint.after(scaled))
         _replace_uses_except(trip, index.result, scaled)
-        rewriter.replace(op, cpu.ParallelOp(zero, trips, body))
+        rewriter.replace(op, cpu.ParallelOp(zero, trips, body, grain=grain))
 
 
 class InlineBlock(RewritePattern):

@@ -9,8 +9,8 @@ func.func @saxpy(%a: f32, %x: !llvm.ptr, %y: !llvm.ptr, %n: index) {
   %blocks = arith.divui %n, %c16 : index
   // CHECK: %[[VA:.*]] = cpu.vbroadcast %{{.*}} : f32 -> vector<16xf32>
   %va = cpu.vbroadcast %a : f32 -> vector<16xf32>
-  // CHECK-NEXT: cpu.parallel %[[I:.*]] = %{{.*}} to %{{.*}} num_tasks = 2 {
-  cpu.parallel %i = %c0 to %blocks num_tasks = 2 {
+  // CHECK-NEXT: cpu.parallel %[[I:.*]] = %{{.*}} to %{{.*}} num_tasks = 2 grain = 4 {
+  cpu.parallel %i = %c0 to %blocks num_tasks = 2 grain = 4 {
     // CHECK-NEXT: %[[OFF:.*]] = arith.muli %[[I]], %{{.*}} : index
     %off = arith.muli %i, %c16 : index
     // CHECK-NEXT: %[[VX:.*]] = cpu.vload %{{.*}}[%[[OFF]]] align = 4 : !llvm.ptr -> vector<16xf32>

@@ -55,6 +55,16 @@ func.func @parallel_zero_tasks(%lb: index, %ub: index) {
 
 // -----
 
+func.func @parallel_zero_grain(%lb: index, %ub: index) {
+  // CHECK: error: cpu.parallel: grain must be >= 1, got 0
+  cpu.parallel %i = %lb to %ub grain = 0 {
+    cpu.yield
+  }
+  func.return
+}
+
+// -----
+
 func.func @yield_outside_parallel() {
   // CHECK: error: cpu.yield: must terminate a cpu.parallel body
   cpu.yield
