@@ -20,13 +20,28 @@ the new rows (one copy of the past per layer and step), small next to the
 weights at the contexts we serve; a paged or in-place layout can replace
 this class without touching the graph's semantics.
 
-The arrays are allocated zeroed by the OS (calloc), so a long capacity
-costs resident memory only for the positions actually written.
+The arrays are anonymous memory the OS zero-fills on first touch, advised
+into 2 MB pages where the kernel allows it: a long capacity costs resident
+memory only for the positions written, and filling it faults once per 2 MB
+rather than once per 4 KB.  (A SmolLM2 decode step writes a 23 KB row per
+kind; with 4 KB pages, first-touch faults made the step's final concat into
+the cache 54 us instead of 6.)
 """
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
+
+
+def zeroed_array(shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of zeros in fresh anonymous memory (2 MB pages advised)."""
+    count = int(np.prod(shape))
+    memory = mmap.mmap(-1, max(count * 4, 1))
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        memory.madvise(mmap.MADV_HUGEPAGE)
+    return np.frombuffer(memory, np.float32, count).reshape(shape)
 
 
 class ContextFullError(ValueError):
@@ -40,8 +55,8 @@ class KVCache:
         if capacity < 1:
             raise ValueError(f"KV cache capacity must be positive, got {capacity}")
         shape = (capacity, layers, kv_heads, head_dim)
-        self.keys = np.zeros(shape, np.float32)
-        self.values = np.zeros(shape, np.float32)
+        self.keys = zeroed_array(shape)
+        self.values = zeroed_array(shape)
         self.length = 0
 
     @property

@@ -79,7 +79,7 @@ func.func @for_kinds_become_scf_for(%n: index {tir.shape_var = "n"}) attributes 
 // CHECK-NEXT: %[[N:[a-z0-9_]+]] = arith.index_cast
 // CHECK-NEXT: %[[C0:[a-z0-9_]+]] = arith.constant 0 : index
 // CHECK-NEXT: arith.constant 1 : index
-// CHECK-NEXT: cpu.parallel %[[I:[a-z0-9_]+]] = %[[C0]] to %[[N]] grain = 8192 {
+// CHECK-NEXT: cpu.parallel %[[I:[a-z0-9_]+]] = %[[C0]] to %[[N]] grain = 2048 {
 // CHECK-NEXT:   arith.addi %[[I]], %[[I]] : index
 // CHECK-NEXT:   cpu.yield
 // CHECK-NEXT: }
@@ -94,10 +94,10 @@ func.func @parallel_for_becomes_cpu_parallel(%n: index {tir.shape_var = "n"}) at
 
 // -----
 
-// The grain is the trips worth a task: 8192 innermost iterations, here
+// The grain is the trips worth a task: 2048 innermost iterations, here
 // 2 x 32 per trip (loops with constant bounds, summed over siblings).
 // CHECK-LABEL: func.func @parallel_grain_counts_constant_inner_loops
-// CHECK: cpu.parallel %{{.*}} = %{{.*}} to %{{.*}} grain = 128 {
+// CHECK: cpu.parallel %{{.*}} = %{{.*}} to %{{.*}} grain = 32 {
 func.func @parallel_grain_counts_constant_inner_loops(%n: index {tir.shape_var = "n"}) attributes {tir.kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -139,7 +139,7 @@ func.func @parallel_without_grain_over_symbolic_inner_loop(%n: index {tir.shape_
 // CHECK-NEXT: %[[SPAN:[a-z0-9_]+]] = arith.subi %[[N]], %[[LB]] : index
 // CHECK-NEXT: %[[TRIPS:[a-z0-9_]+]] = arith.ceildivsi %[[SPAN]], %[[STEP]] : index
 // CHECK-NEXT: %[[ZERO:[a-z0-9_]+]] = arith.constant 0 : index
-// CHECK-NEXT: cpu.parallel %[[T:[a-z0-9_]+]] = %[[ZERO]] to %[[TRIPS]] grain = 8192 {
+// CHECK-NEXT: cpu.parallel %[[T:[a-z0-9_]+]] = %[[ZERO]] to %[[TRIPS]] grain = 2048 {
 // CHECK-NEXT:   %[[SCALED:[a-z0-9_]+]] = arith.muli %[[T]], %[[STEP]] : index
 // CHECK-NEXT:   %[[I:[a-z0-9_]+]] = arith.addi %[[LB]], %[[SCALED]] : index
 // CHECK-NEXT:   arith.addi %[[I]], %[[I]] : index

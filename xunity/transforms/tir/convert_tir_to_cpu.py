@@ -474,10 +474,11 @@ class LowerSerialFor(RewritePattern):
         rewriter.replace(op, loop)
 
 
-PARALLEL_TASK_WORK = 8192
+PARALLEL_TASK_WORK = 2048
 """Innermost iterations a parallel task must have to pay for waking a worker
-(a few microseconds): a decode step's 64-element copies launched on the pool
-ran 3 us each, ten times their serial time."""
+(a few microseconds): a decode step's 192-element copies launched on the
+pool ran 3 us each, ten times their serial time, while a copy of 7k
+elements from cold memory still gains from two threads' outstanding misses."""
 
 
 def _iterations(block: Block) -> int | None:
