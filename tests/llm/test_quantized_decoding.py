@@ -3,8 +3,11 @@ kept quantised: decoding token by token over the KV cache equals the
 whole-sequence prefill of the same file dequantised to f32.
 
 The two sides compute with the same weight values (a quantised kernel
-dequantises exactly what the f32 reader does), so they differ only in the
-order of f32 sums: 1e-4 of the largest |logit|.
+dequantises exactly what the f32 reader does), so Q8_0 differs only in
+the order of f32 sums: 1e-4 of the largest |logit|.  Q4_0 and Q4_1
+products of up to 5 rows round their activations to int16 per block
+(xunity/strategies/quant_dot.py), which two random layers carry to 2e-4
+(Q4_0) and 4e-4 (Q4_1) of the largest |logit|: 1e-3 there.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from xunity.llm.decoder import Decoder
 from xunity.models.llama import build_graph, load_gguf_model
 
 TOLERANCE = 1e-4
+INT16_TOLERANCE = 1e-3
 HIDDEN, LAYERS, HEADS, KV_HEADS, INTERMEDIATE, VOCAB = 64, 2, 4, 2, 96, 200
 CONTEXT = 32
 LAYER_TENSORS = {
@@ -104,4 +108,5 @@ def test_quantized_decoding_equals_dequantized_prefill(
     got += [decoder.forward(ids[i : i + 1]) for i in range(5, 12)]
     scale = np.abs(want).max()
     assert scale > 1.0
-    np.testing.assert_allclose(np.concatenate(got), want, atol=TOLERANCE * scale)
+    tolerance = TOLERANCE if qtype == QT.Q8_0 else INT16_TOLERANCE
+    np.testing.assert_allclose(np.concatenate(got), want, atol=tolerance * scale)

@@ -52,12 +52,14 @@ from xdsl.ir import (
     SSAValue,
 )
 from xdsl.irdl import (
+    AttrSizedOperandSegments,
     IRDLOperation,
     VarConstraint,
     base,
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     region_def,
@@ -614,6 +616,150 @@ class GemmMicrokernelOp(IRDLOperation):
             )
 
 
+@irdl_op_definition
+class QuantDotMicrokernelOp(IRDLOperation):
+    """One 48-row panel of a q4 weight times int16-quantised activations.
+
+    `cpu.quant_dot_microkernel %codes, %scales, %x, %x_scales, %x_offsets, %out
+    blocks %n format = "q4_1" mins %m sums %s`
+
+    For each of the panel's rows r (`out[r]`, 48 f32 written):
+
+        out[r] = sum_b d[b, r] (x_scales[b] dot(b, r) - x_offsets[b])
+                       (+ m[b, r] x_sums[b], q4_1)
+        dot(b, r) = sum_j lo(codes[b, j, r]) x[b, j, 0]
+                        + hi(codes[b, j, r]) x[b, j, 1]
+
+    over `blocks` blocks of 32 elements, with the panel layout of
+    graph.quant_matmul (codes i8 [blocks, 16, 48]: a byte holds elements j
+    and j + 16 of a row as its low and high nibble; scales and mins f16
+    [blocks, 48]) and x the block's activations as int16 pairs [blocks, 16,
+    2] (elements j and j + 16), so that a code byte's nibbles and one 32-bit
+    x pair make one `vpdpwssd` lane (`cpu-expand-microkernels` writes the
+    products in the form LLVM selects as vpdpwssd, or vpmaddwd without
+    VNNI).  `x_scales`, `x_offsets` and `x_sums` are f32 [blocks]: the
+    pairs' scale, what the nibbles' offset of 8 contributes (see
+    xunity/strategies/quant_dot.py) and the f32 sum of each block's
+    activations.  `mins` and `x_sums` are for q4_1 only.
+    """
+
+    name = "cpu.quant_dot_microkernel"
+    codes = operand_def(_PTR)
+    scales = operand_def(_PTR)
+    x = operand_def(_PTR)
+    x_scales = operand_def(_PTR)
+    x_offsets = operand_def(_PTR)
+    out = operand_def(_PTR)
+    blocks = operand_def(IndexType)
+    mins = opt_operand_def(_PTR)
+    x_sums = opt_operand_def(_PTR)
+    format = prop_def(StringAttr)
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    assembly_format = (
+        "$codes `,` $scales `,` $x `,` $x_scales `,` $x_offsets `,` $out "
+        "`blocks` $blocks `format` `=` $format (`mins` $mins^)? (`sums` $x_sums^)? "
+        "attr-dict"
+    )
+
+    ROWS: ClassVar[int] = 48
+    """A panel's rows: three 16-lane vectors."""
+    FORMATS: ClassVar[tuple[str, ...]] = ("q4_0", "q4_1")
+
+    def __init__(
+        self,
+        codes: SSAValue,
+        scales: SSAValue,
+        x: SSAValue,
+        x_scales: SSAValue,
+        x_offsets: SSAValue,
+        out: SSAValue,
+        blocks: SSAValue,
+        format: str,
+        mins_and_sums: tuple[SSAValue, SSAValue] | None = None,
+    ):
+        mins, sums = ([], []) if mins_and_sums is None else mins_and_sums
+        super().__init__(
+            operands=[codes, scales, x, x_scales, x_offsets, out, blocks, mins, sums],
+            properties={"format": StringAttr(format)},
+        )
+
+    def verify_(self) -> None:
+        format = self.format.data
+        if format not in self.FORMATS:
+            raise VerifyException(
+                f"cpu.quant_dot_microkernel: format must be one of "
+                f"{', '.join(self.FORMATS)}, got {format!r}"
+            )
+        has_mins = self.mins is not None, self.x_sums is not None
+        if has_mins != (format == "q4_1",) * 2:
+            raise VerifyException(
+                f"cpu.quant_dot_microkernel: {format} "
+                f"{'needs' if format == 'q4_1' else 'takes no'} mins and sums"
+            )
+
+
+@irdl_op_definition
+class QuantizePairsMicrokernelOp(IRDLOperation):
+    """One row of activations rounded to int16 pairs for `cpu.quant_dot_microkernel`.
+
+    `cpu.quantize_pairs_microkernel %x, %x_sums, %pairs, %x_scales, %x_offsets
+    blocks %n format = "q4_1"`
+
+    For each block b of 32 f32 activations `x[32 b ..]`, with m = max |x|
+    over the block (NaN if any is NaN) and x16_k = round(x_k 32767 / m)
+    (0 when m = 0; halves away from zero):
+
+        pairs[16 b + j] = x16_j & 0xFFFF | x16_(j+16) << 16      (i32, j < 16)
+        x_scales[b]     = m / 32767
+        x_offsets[b]    = 8 (x_scales[b] sum_k x16_k - x_sums[b])   (q4_1)
+                          8 x_scales[b] sum_k x16_k                 (q4_0)
+
+    `x_sums` holds the f32 sum of each block (q4_1 only reads it).  The
+    quantisation runs once per GEMV call before its parallel loop, so it is
+    written with vectors: a block is two 16-lane loads, where tir blocks
+    over (block, element) were vectorised by LLVM across blocks with
+    gathers, 5 us of serial work per call at 1536 elements.
+    """
+
+    name = "cpu.quantize_pairs_microkernel"
+    x = operand_def(_PTR)
+    x_sums = operand_def(_PTR)
+    pairs = operand_def(_PTR)
+    x_scales = operand_def(_PTR)
+    x_offsets = operand_def(_PTR)
+    blocks = operand_def(IndexType)
+    format = prop_def(StringAttr)
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+    assembly_format = (
+        "$x `,` $x_sums `,` $pairs `,` $x_scales `,` $x_offsets "
+        "`blocks` $blocks `format` `=` $format attr-dict"
+    )
+
+    def __init__(
+        self,
+        x: SSAValue,
+        x_sums: SSAValue,
+        pairs: SSAValue,
+        x_scales: SSAValue,
+        x_offsets: SSAValue,
+        blocks: SSAValue,
+        format: str,
+    ):
+        super().__init__(
+            operands=[x, x_sums, pairs, x_scales, x_offsets, blocks],
+            properties={"format": StringAttr(format)},
+        )
+
+    def verify_(self) -> None:
+        formats = QuantDotMicrokernelOp.FORMATS
+        if self.format.data not in formats:
+            raise VerifyException(
+                f"cpu.quantize_pairs_microkernel: format must be one of "
+                f"{', '.join(formats)}, got {self.format.data!r}"
+            )
+
+
 # ------------------------------------------------------------------ runtime
 @irdl_op_definition
 class RuntimeCallOp(IRDLOperation):
@@ -811,6 +957,8 @@ Cpu = Dialect(
         VFmaOp,
         VReduceOp,
         GemmMicrokernelOp,
+        QuantDotMicrokernelOp,
+        QuantizePairsMicrokernelOp,
         RuntimeCallOp,
         WorkspaceAllocOp,
         WorkspaceFreeOp,

@@ -22,6 +22,7 @@ from xdsl.ir import Operation, SSAValue
 from xunity.dialects.graph.quantized import (
     BLOCK,
     PANEL_ROWS,
+    Q4_OFFSET,
     QuantFormat,
     QuantMatmulOp,
     QuantOp,
@@ -35,8 +36,6 @@ from xunity.legalize.manipulation import wrapped_index
 HALF = BLOCK // 2
 """Elements j and j + HALF of a block share a code byte (q4), or a step of
 the fast kernels' loops (q8_0)."""
-Q4_OFFSET = 8
-"""q4_0's codes are q - 8."""
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,17 @@ class Decoder:
     """`forward(ids)` appends tokens to the cache and returns their logits."""
 
     def __init__(
-        self, model: Llama, context: int | None = None, cache_dir: Path | None = None
+        self,
+        model: Llama,
+        context: int | None = None,
+        cache_dir: Path | None = None,
+        profile: bool = False,
     ):
         """Compile `model`'s step function (or load it from the compile cache).
 
         `context` caps the positions the cache holds (default: the model's
-        `max_positions`).
+        `max_positions`); `profile` compiles with per-kernel counters
+        (`self.executable.profile()`).
         """
         config = model.config
         capacity = config.max_positions if context is None else context
@@ -40,7 +45,7 @@ class Decoder:
             )
         self.config = config
         module, params = build_step_graph(model)
-        self.executable = xunity.compile(module, cache_dir=cache_dir)
+        self.executable = xunity.compile(module, cache_dir=cache_dir, profile=profile)
         frees = (None,) * 6  # ids, rows, cos, sin, past keys, past values
         outputs = (None,) * 3  # logits, new keys, new values
         self._step = self.executable["step"].bind(*frees, *params.values(), *outputs)

@@ -1,5 +1,8 @@
 """Strategy `quant-gemv`: graph.quant_matmul for few rows (decode).
 
+q4 weights take the int16-activation path of quant_dot.py; what follows is
+the f32 loop that q8_0 keeps.
+
 The weight is streamed once per row of x, panel by panel, and dequantised
 in registers.  Parallel tasks take runs of 48-row panels; for each row of x
 and each block b, a loop over the panel's rows c computes the block's dot
@@ -28,7 +31,7 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation
 
-from xunity.dialects.graph.quantized import BLOCK, PANEL_ROWS, QuantMatmulOp
+from xunity.dialects.graph.quantized import PANEL_ROWS, QuantMatmulOp
 from xunity.legalize.kernel_builder import (
     Buffer,
     KernelBuilder,
@@ -38,6 +41,7 @@ from xunity.legalize.kernel_builder import (
 from xunity.legalize.quantized import QuantWeight
 from xunity.strategies.base import KernelStrategy
 from xunity.strategies.matmul import static_rows
+from xunity.strategies.quant_dot import build_q4_gemv
 
 QUANT_GEMV_MAX_ROWS = 5
 """Up to this many rows (static, or a symbolic count at run time:
@@ -64,8 +68,10 @@ def build_quant_gemv(
     kb: KernelBuilder, x: Buffer, weight: QuantWeight, out: Buffer
 ) -> None:
     """The GEMV at the builder's insertion point, for any row count."""
-    xsum = block_sums(kb, x, weight) if weight.fmt.name != "q8_0" else None
-    reads = [x, *weight.buffers, *([] if xsum is None else [xsum])]
+    if weight.fmt.nibbles:
+        build_q4_gemv(kb, x, weight, out, QUANT_GEMV_TASKS)
+        return
+    reads = [x, *weight.buffers]
     e = kb.emitter
     panels, blocks = kb.dim(weight.panels), kb.dim(weight.blocks)
     tasks = e.minimum(e.index(QUANT_GEMV_TASKS), panels)
@@ -90,38 +96,11 @@ def build_quant_gemv(
                     *row, vp, vc, vb = ivs
                     at = [vp, vb, vc]
                     dot = weight.block_dot(e, x, row, at)
-                    total = None if xsum is None else e.load(xsum, [*row, vb])
-                    term = weight.scaled(e, weight.block_scales(e, at), dot, total)
+                    term = weight.scaled(e, weight.block_scales(e, at), dot, None)
                     n = [*row, e.add(e.mul(vp, e.index(PANEL_ROWS)), vc)]
                     first_block = e.compare("eq", vb, kb.zero)
                     before = e.select(first_block, e.constant(0, f32), e.load(out, n))
                     e.store(e.add(before, term), out, n)
-
-
-def block_sums(kb: KernelBuilder, x: Buffer, weight: QuantWeight) -> Buffer:
-    """xsum[.., i, b] = sum of x[.., i, b * 32 : (b + 1) * 32] (q4's offsets
-    and mins multiply it), once per call, allocated here (a guarded GEMV
-    allocates it only when it runs)."""
-    shape = (*x.shape[:-1], weight.blocks)
-    xsum = kb.local(shape, f32)
-    block = kb.dim(BLOCK)
-    with kb.loops(shape) as loops:
-        spatial = [(v, kb.dim(d)) for v, d in zip(loops, shape, strict=True)]
-        with block_over(kb, "quant_xsum_init", spatial, [], [xsum]) as ivs:
-            kb.emitter.store(kb.emitter.constant(0, f32), xsum, ivs)
-        with (
-            loop_over(kb, block) as j,
-            block_over(
-                kb, "quant_xsum", spatial, [x], [xsum], reduce=[(j, block)]
-            ) as ivs,
-        ):
-            e = kb.emitter
-            *row, b, vj = ivs
-            k = e.add(e.mul(b, e.index(BLOCK)), vj)
-            e.store(
-                e.add(e.load(xsum, [*row, b]), e.load(x, [*row, k])), xsum, [*row, b]
-            )
-    return xsum
 
 
 def _applies(op: Operation, kb: KernelBuilder) -> bool:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xunity.dialects.graph.quantized import BLOCK, FORMATS, PANEL_ROWS
-from xunity.legalize.quantized import HALF, Q4_OFFSET
+from xunity.dialects.graph.quantized import BLOCK, FORMATS, PANEL_ROWS, Q4_OFFSET
+from xunity.legalize.quantized import HALF
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,83 @@ func.func @tile_2x32(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %ldc: index, %
   cpu.gemm_microkernel %a[%ldc, %k], %b[%ldc], %c[%ldc] k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 2 nr = 32 : f32
   func.return
 }
+
+// -----
+
+// A q4_1 panel: three f32 row sums carried through the loop over blocks.  Per
+// block, 16 steps: one x pair splat as 32 x i16, and per 16 rows the code
+// bytes widened, (byte | byte << 12) & 0x000F000F as (low, high) nibble
+// pairs, the sign-extended pair products added even to odd (vpdpwssd's
+// form) into i32 sums; then d (x_scale dot - x_offset) + m x_sum.
+// CHECK-LABEL: func.func @quant_dot_q4_1
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK: %[[PAIR:.*]] = llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr -> i32
+// CHECK-NEXT: %[[SPLAT:.*]] = cpu.vbroadcast %[[PAIR]] : i32 -> vector<16xi32>
+// CHECK-NEXT: %[[X16:.*]] = llvm.bitcast %[[SPLAT]] : vector<16xi32> to vector<32xi16>
+// CHECK-NEXT: %[[X:.*]] = llvm.sext %[[X16]] : vector<32xi16> to vector<32xi32>
+// CHECK: %[[BYTES:.*]] = cpu.vload %{{.*}}[%{{.*}}] align = 1 : !llvm.ptr -> vector<16xi8>
+// CHECK-NEXT: %[[WIDE:.*]] = llvm.zext %[[BYTES]] : vector<16xi8> to vector<16xi32>
+// CHECK-NEXT: %[[SHIFTED:.*]] = llvm.shl %[[WIDE]], %{{.*}} : vector<16xi32>
+// CHECK-NEXT: %[[SPREAD:.*]] = llvm.or %[[WIDE]], %[[SHIFTED]] : vector<16xi32>
+// CHECK-NEXT: %[[NIBBLES:.*]] = llvm.and %[[SPREAD]], %{{.*}} : vector<16xi32>
+// CHECK-NEXT: %[[Q16:.*]] = llvm.bitcast %[[NIBBLES]] : vector<16xi32> to vector<32xi16>
+// CHECK-NEXT: %[[Q:.*]] = llvm.sext %[[Q16]] : vector<32xi16> to vector<32xi32>
+// CHECK-NEXT: %[[PRODUCT:.*]] = llvm.mul %[[Q]], %[[X]] : vector<32xi32>
+// CHECK-NEXT: %[[EVEN:.*]] = llvm.shufflevector %[[PRODUCT]], %[[PRODUCT]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<32xi32>
+// CHECK-NEXT: %[[ODD:.*]] = llvm.shufflevector %[[PRODUCT]], %[[PRODUCT]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<32xi32>
+// CHECK-NEXT: %[[STEP:.*]] = llvm.add %[[EVEN]], %[[ODD]] : vector<16xi32>
+// CHECK: llvm.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: llvm.fsub
+// CHECK: llvm.fpext %{{.*}} : vector<16xf16> to vector<16xf32>
+// CHECK: cpu.vfma
+// CHECK: llvm.fpext %{{.*}} : vector<16xf16> to vector<16xf32>
+// CHECK: cpu.vfma
+// CHECK: scf.yield
+// CHECK-COUNT-3: cpu.vstore %{{.*}}, %{{.*}}[%{{.*}}] align = 4 : vector<16xf32>, !llvm.ptr
+func.func @quant_dot_q4_1(%p: !llvm.ptr, %blocks: index) {
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %blocks format = "q4_1" mins %p sums %p
+  func.return
+}
+
+// -----
+
+// Activations to int16 pairs: per block of 32, two 16-lane loads, the
+// largest magnitude as a signed max of the sign-cleared bits (a horizontal
+// max per half, then a scalar select), x * 32767 / max rounded half away
+// from zero (0.5 with the value's sign added, then truncated), the pairs
+// packed and stored, and the rounded sum scaled into the q4_1 offset.
+// CHECK-LABEL: func.func @quantize_pairs_q4_1
+// CHECK:      scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:        %[[LO:.*]] = cpu.vload %[[X:.*]][%{{.*}}] align = 4 : !llvm.ptr -> vector<16xf32>
+// CHECK:        %[[HI:.*]] = cpu.vload %[[X]][%{{.*}}] align = 4 : !llvm.ptr -> vector<16xf32>
+// CHECK:        cpu.vreduce max %{{.*}} : vector<16xi32> -> i32
+// CHECK:        cpu.vreduce max %{{.*}} : vector<16xi32> -> i32
+// CHECK:        %[[BIGGER:.*]] = llvm.select %{{.*}}, %{{.*}}, %{{.*}} : i1, i32
+// CHECK-NEXT:   %[[LARGEST:.*]] = llvm.bitcast %[[BIGGER]] : i32 to f32
+// CHECK:        %[[INVERSE:.*]] = llvm.select %{{.*}}, %{{.*}}, %{{.*}} : i1, f32
+// CHECK:        llvm.fmul %[[LO]], %{{.*}} : vector<16xf32>
+// CHECK:        llvm_extra.fptosi %{{.*}} : vector<16xf32> to vector<16xi32>
+// CHECK:        llvm.fmul %[[HI]], %{{.*}} : vector<16xf32>
+// CHECK:        llvm_extra.fptosi %{{.*}} : vector<16xf32> to vector<16xi32>
+// CHECK:        llvm.shl
+// CHECK:        cpu.vstore %{{.*}}, %{{.*}}[%{{.*}}] align = 4 : vector<16xi32>, !llvm.ptr
+// CHECK:        cpu.vreduce add %{{.*}} : vector<16xi32> -> i32
+// CHECK:        llvm.fsub
+// CHECK:        llvm.store
+// CHECK:      }
+func.func @quantize_pairs_q4_1(%x: !llvm.ptr, %sums: !llvm.ptr, %pairs: !llvm.ptr, %scales: !llvm.ptr, %offsets: !llvm.ptr, %blocks: index) {
+  cpu.quantize_pairs_microkernel %x, %sums, %pairs, %scales, %offsets blocks %blocks format = "q4_1"
+  func.return
+}
+
+// -----
+
+// q4_0 needs no block sums: the offset is 8 * scale * sum(x16) only.
+// CHECK-LABEL: func.func @quantize_pairs_q4_0
+// CHECK:     cpu.vreduce add
+// CHECK-NOT: llvm.fsub
+// CHECK:     llvm.store
+func.func @quantize_pairs_q4_0(%x: !llvm.ptr, %sums: !llvm.ptr, %pairs: !llvm.ptr, %scales: !llvm.ptr, %offsets: !llvm.ptr, %blocks: index) {
+  cpu.quantize_pairs_microkernel %x, %sums, %pairs, %scales, %offsets blocks %blocks format = "q4_0"
+  func.return
+}

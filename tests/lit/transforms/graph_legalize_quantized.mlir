@@ -25,30 +25,32 @@ func.func @take(%ids: !graph.tensor<[n], i64>, %c: !graph.tensor<[3, 2, 16, 48],
 
 // -----
 
-// One static row (decode): quant-gemv.  The per-block sums of x first (q4's
-// mins multiply them), then parallel tasks over runs of 48-row panels; for
-// each block, a loop over the panel's rows (100 rows: the last panel has 4)
-// whose block decodes 16 code bytes, low and high nibbles into two FMA
-// chains against x, then out += d * dot + m * sum(x) (out set, not added to, at block 0).
+// One static row (decode): quant-gemv, on int16 activations for q4.  The
+// per-block sums of x first (q4_1's mins multiply them), then x quantised
+// per block by one micro-kernel per row (pairs of elements (j, j + 16)
+// rounded to int16 and packed in an i32, the scales and offsets); then
+// parallel tasks over runs of 48-row panels, one micro-kernel per panel
+// into a 48-float tile, whose rows (100: the last panel has 4) a block
+// copies to out.
 // CHECK-LABEL: func.func private @graph_quant_matmul_0
 // CHECK-SAME: tir.scheduled = "quant-gemv"
 // CHECK: %[[XSUM:.*]] = tir.alloc_buffer() : memref<1x2xf32>
 // CHECK: tir.block "quant_xsum_init"
 // CHECK: tir.block "quant_xsum"
+// CHECK: %[[SCALES:.*]] = tir.alloc_buffer() : memref<1x2xf32>
+// CHECK-NEXT: %[[OFFSETS:.*]] = tir.alloc_buffer() : memref<1x2xf32>
+// CHECK-NEXT: %[[PAIRS:.*]] = tir.alloc_buffer() : memref<1x2x16xi32>
+// CHECK: %[[X:.*]] = tir.access_ptr %in0[{{.*}}] : memref<1x64xf32>
+// CHECK-NEXT: %[[SUMS:.*]] = tir.access_ptr %[[XSUM]][{{.*}}] : memref<1x2xf32>
+// CHECK-NEXT: %[[P:.*]] = tir.access_ptr %[[PAIRS]][{{.*}}] : memref<1x2x16xi32>
+// CHECK-NEXT: %[[SC:.*]] = tir.access_ptr %[[SCALES]][{{.*}}] : memref<1x2xf32>
+// CHECK-NEXT: %[[OFF:.*]] = tir.access_ptr %[[OFFSETS]][{{.*}}] : memref<1x2xf32>
+// CHECK-NEXT: cpu.quantize_pairs_microkernel %[[X]], %[[SUMS]], %[[P]], %[[SC]], %[[OFF]] blocks %{{.*}} format = "q4_1"
 // CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
-// CHECK: tir.block "quant_gemv" ({{.*}} = reduce {{.*}}) reads(%in0, %in1, %in2, %in3, %[[XSUM]] : {{.*}}) writes(%out0 : memref<1x100xf32>) {
-// CHECK: %[[BYTE:.*]] = tir.load %in1[{{.*}}] : memref<3x2x16x48xi8>
-// CHECK-NEXT: %[[MASK:.*]] = arith.constant 15 : i8
-// CHECK-NEXT: %[[LOW:.*]] = arith.andi %[[BYTE]], %[[MASK]] : i8
-// CHECK-NEXT: %[[FOUR:.*]] = arith.constant 4 : i8
-// CHECK-NEXT: %[[HIGH:.*]] = arith.shrui %[[BYTE]], %[[FOUR]] : i8
-// CHECK-NEXT: arith.sitofp %[[LOW]] : i8 to f32
-// CHECK-NEXT: arith.sitofp %[[HIGH]] : i8 to f32
-// CHECK-COUNT-30: arith.addf %{{.*}}, %{{.*}} fastmath<contract> : f32
-// CHECK: tir.load %[[XSUM]]
-// CHECK: tir.load %in2[{{.*}}] : memref<3x2x48xf16>
-// CHECK: tir.load %in3[{{.*}}] : memref<3x2x48xf16>
-// CHECK: tir.store %{{.*}}, %out0
+// CHECK-NEXT: %[[TILE:.*]] = tir.alloc_buffer() : memref<48xf32>
+// CHECK: %[[CODES:.*]] = tir.access_ptr %in1[{{.*}}] : memref<3x2x16x48xi8>
+// CHECK: cpu.quant_dot_microkernel %[[CODES]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} blocks %{{.*}} format = "q4_1" mins %{{.*}} sums %{{.*}}
+// CHECK: tir.block "quant_dot_out" ({{.*}}) reads(%[[TILE]] : memref<48xf32>) writes(%out0 : memref<1x100xf32>)
 func.func @decode(%x: !graph.tensor<[1, 64], f32>, %c: !graph.tensor<[3, 2, 16, 48], i8>, %s: !graph.tensor<[3, 2, 48], f16>, %m: !graph.tensor<[3, 2, 48], f16>) -> !graph.tensor<[1, 100], f32> {
   %y = graph.quant_matmul %x, %c, %s, %m format = "q4_1" rows = 100 : !graph.tensor<[1, 64], f32>, !graph.tensor<[3, 2, 16, 48], i8>, !graph.tensor<[3, 2, 48], f16>, !graph.tensor<[3, 2, 48], f16> -> !graph.tensor<[1, 100], f32>
   func.return %y : !graph.tensor<[1, 100], f32>
@@ -71,7 +73,7 @@ func.func @decode(%x: !graph.tensor<[1, 64], f32>, %c: !graph.tensor<[3, 2, 16, 
 // CHECK: %[[ONCE:.*]] = arith.select %[[SMALL]]
 // CHECK: tir.for %{{.*}} = %{{.*}} to %[[ONCE]] step %{{.*}} serial {
 // CHECK: tir.block "quant_xsum"
-// CHECK: tir.block "quant_gemv"
+// CHECK: cpu.quant_dot_microkernel
 // CHECK: %[[SHARED:.*]] = tir.alloc_buffer(%{{.*}}, %{{.*}}) : memref<?x?x48xf32>
 // CHECK: tir.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} parallel {
 // CHECK: tir.block "quant_pack_b" {{.*}} reads(%in1, %in2, %in3 : {{.*}}) writes(%[[SHARED]] : memref<?x?x48xf32>) {

@@ -27,6 +27,13 @@ from xunity.dialects.llvm_extra import LLVM_CAST_NAMES
 
 _KEPT_LINKAGES = {"internal", "private", "linkonce_odr", "weak_odr"}
 
+FRESH_MEMORY_FUNCTIONS = ("XUAlloc", "XUWorkspaceAlloc")
+"""Runtime functions that return memory nothing else points to, like malloc:
+their results are declared `noalias`, so LLVM may keep a kernel's scratch
+accumulators in registers and hoist loads across stores to scratch (a
+per-block max accumulated in an XUAlloc'd buffer was a load-max-store
+chain per element without it)."""
+
 
 def _extend_xdsl_translation() -> None:
     """Register our casts and bf16 (as i16 storage) with xDSL's converter tables."""
@@ -77,6 +84,11 @@ def emit_llvm_ir(module: ModuleOp, target: HostTarget | None = None) -> str:
         variable.align = align  # pyright: ignore[reportAttributeAccessIssue]
     for signature in signatures:
         add_packed_function(llvm_module, signature)
+    for name in FRESH_MEMORY_FUNCTIONS:
+        if name in llvm_module.globals:
+            function = llvm_module.get_global(name)
+            assert isinstance(function, ir.Function)
+            function.return_value.attributes.add("noalias")
     for op in module.ops:
         if isinstance(op, llvm.FuncOp) and op.body.blocks:
             _restore_function_details(op, llvm_module.get_global(op.sym_name.data))

@@ -57,6 +57,8 @@ from xunity.ir.symbolic import SymExpr
 
 BLOCK = 32
 """Elements of W per block along K (one scale, and min, per block)."""
+Q4_OFFSET = 8
+"""q4_0's codes are q - 8."""
 PANEL_ROWS = PackedMatmulOp.PANEL_WIDTH
 """Rows of W per panel: the f32 GEMM's panel width, so that a dequantised
 panel is a GEMM B panel."""

@@ -107,3 +107,22 @@ func.func @gemm_microkernel(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %ldc: i
   cpu.gemm_microkernel %a[%ldc, %k], %b[%ldc], %c[%ldc] k %k rows %rows cols %cols accumulate %acc scratch %tile mr = 14 nr = 32 : f32
   func.return
 }
+
+// One 48-row q4 panel times int16 activation pairs (q4_1: with mins and the
+// activations' block sums; q4_0: without).
+// CHECK-LABEL: func.func @quant_dot_microkernel
+func.func @quant_dot_microkernel(%p: !llvm.ptr, %blocks: index) {
+  // CHECK-NEXT: cpu.quant_dot_microkernel %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} blocks %{{.*}} format = "q4_1" mins %{{.*}} sums %{{.*}}
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %blocks format = "q4_1" mins %p sums %p
+  // CHECK-NEXT: cpu.quant_dot_microkernel %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} blocks %{{.*}} format = "q4_0"{{$}}
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %blocks format = "q4_0"
+  func.return
+}
+
+// One row of activations rounded to int16 pairs for the q4 dot micro-kernel.
+// CHECK-LABEL: func.func @quantize_pairs_microkernel
+func.func @quantize_pairs_microkernel(%p: !llvm.ptr, %blocks: index) {
+  // CHECK-NEXT: cpu.quantize_pairs_microkernel %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} blocks %{{.*}} format = "q4_1"
+  cpu.quantize_pairs_microkernel %p, %p, %p, %p, %p blocks %blocks format = "q4_1"
+  func.return
+}

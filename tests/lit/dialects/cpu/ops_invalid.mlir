@@ -254,3 +254,35 @@ func.func @gemm_microkernel_too_many_registers(%p: !llvm.ptr, %i: index, %f: i1)
   cpu.gemm_microkernel %p[%i, %i], %p[%i], %p[%i] k %i rows %i cols %i accumulate %f scratch %p mr = 16 nr = 32 : f32
   func.return
 }
+
+// -----
+
+func.func @quant_dot_microkernel_q8(%p: !llvm.ptr, %i: index) {
+  // CHECK: error: cpu.quant_dot_microkernel: format must be one of q4_0, q4_1, got 'q8_0'
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %i format = "q8_0"
+  func.return
+}
+
+// -----
+
+func.func @quant_dot_microkernel_q4_1_without_mins(%p: !llvm.ptr, %i: index) {
+  // CHECK: error: cpu.quant_dot_microkernel: q4_1 needs mins and sums
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %i format = "q4_1"
+  func.return
+}
+
+// -----
+
+func.func @quant_dot_microkernel_q4_0_with_mins(%p: !llvm.ptr, %i: index) {
+  // CHECK: error: cpu.quant_dot_microkernel: q4_0 takes no mins and sums
+  cpu.quant_dot_microkernel %p, %p, %p, %p, %p, %p blocks %i format = "q4_0" mins %p sums %p
+  func.return
+}
+
+// -----
+
+func.func @quantize_pairs_microkernel_q8(%p: !llvm.ptr, %i: index) {
+  // CHECK: error: cpu.quantize_pairs_microkernel: format must be one of q4_0, q4_1, got 'q8_0'
+  cpu.quantize_pairs_microkernel %p, %p, %p, %p, %p blocks %i format = "q8_0"
+  func.return
+}
