@@ -45,7 +45,10 @@ func.func @tile_2x32(%a: !llvm.ptr, %b: !llvm.ptr, %c: !llvm.ptr, %ldc: index, %
 // pairs, the sign-extended pair products added even to odd (vpdpwssd's
 // form) into i32 sums; then d (x_scale dot - x_offset) + m x_sum.
 // CHECK-LABEL: func.func @quant_dot_q4_1
-// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = scf.for %[[BLOCK:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// The code bytes 4 blocks ahead are prefetched, 12 lines of a 768-byte block.
+// CHECK: %[[AHEAD:.*]] = arith.addi %[[BLOCK]], %{{.*}} : index
+// CHECK-COUNT-12: llvm.call_intrinsic "llvm.prefetch.p0"
 // CHECK: %[[PAIR:.*]] = llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr -> i32
 // CHECK-NEXT: %[[SPLAT:.*]] = cpu.vbroadcast %[[PAIR]] : i32 -> vector<16xi32>
 // CHECK-NEXT: %[[X16:.*]] = llvm.bitcast %[[SPLAT]] : vector<16xi32> to vector<32xi16>
