@@ -11,14 +11,23 @@ disable it.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import llvmlite.binding as llvm
 
 from xunity.backends.llvm.optimize import optimize
+from xunity.backends.llvm.split import split_module
 from xunity.backends.llvm.target import HostTarget, initialize_llvm
+
+SPLIT_LINES = 4000
+"""Lines of LLVM IR from which a module is split into parts compiled in
+parallel processes (split.py); a smaller one compiles faster than a process
+starts."""
 
 
 def default_cache_dir() -> Path | None:
@@ -61,31 +70,48 @@ class ObjectCache:
 class JitEngine:
     """An MCJIT engine to which compiled modules are added as object files."""
 
-    def __init__(self, target: HostTarget | None = None, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        target: HostTarget | None = None,
+        cache_dir: Path | None = None,
+        split_lines: int | None = None,
+    ):
         initialize_llvm()
         self.target = target or HostTarget.detect()
         self.cache = ObjectCache(
             cache_dir if cache_dir is not None else default_cache_dir()
         )
+        self.split_lines = SPLIT_LINES if split_lines is None else split_lines
         self._engine = llvm.create_mcjit_compiler(
             llvm.parse_assembly(""), self.target.create_machine()
         )
 
     def compile_object(self, llvm_ir: str) -> bytes:
         """Machine code for `llvm_ir`, from the cache when it is there."""
-        key = object_key(llvm_ir, self.target)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        self.cache.misses += 1
-        data = self.target.machine.emit_object(optimize(llvm_ir, self.target))
-        self.cache.put(key, data)
-        return data
+        return self._compile_parts([llvm_ir])[0]
 
     def add(self, llvm_ir: str) -> None:
-        obj = llvm.ObjectFileRef.from_data(self.compile_object(llvm_ir))
-        self._engine.add_object_file(obj)
+        """Compile `llvm_ir` (a large module in parts, in parallel) and load it."""
+        parts = None
+        workers = len(os.sched_getaffinity(0))
+        if workers > 1 and llvm_ir.count("\n") >= self.split_lines:
+            parts = split_module(llvm_ir, workers)
+        for data in self._compile_parts(parts or [llvm_ir]):
+            self._engine.add_object_file(llvm.ObjectFileRef.from_data(data))
         self._engine.finalize_object()
+
+    def _compile_parts(self, parts: list[str]) -> list[bytes]:
+        """Each part's object: from the cache, else compiled (the missing
+        ones in processes of their own when there are several)."""
+        keys = [object_key(part, self.target) for part in parts]
+        objects = [self.cache.get(key) for key in keys]
+        missing = [i for i, data in enumerate(objects) if data is None]
+        self.cache.misses += len(missing)
+        compiled = _compile_all([parts[i] for i in missing], self.target)
+        for i, data in zip(missing, compiled, strict=True):
+            self.cache.put(keys[i], data)
+            objects[i] = data
+        return [data for data in objects if data is not None]
 
     def address(self, symbol: str) -> int:
         """The address of a compiled function; KeyError when it is not defined."""
@@ -93,3 +119,22 @@ class JitEngine:
         if not address:
             raise KeyError(f"no compiled function named {symbol!r}")
         return address
+
+
+def _compile(llvm_ir: str, target: HostTarget | None = None) -> bytes:
+    """O3 and code generation for the host (in a worker process, its target)."""
+    target = target or HostTarget.detect()
+    return target.machine.emit_object(optimize(llvm_ir, target))
+
+
+def _compile_all(texts: list[str], target: HostTarget) -> list[bytes]:
+    """Objects of `texts`, in forked processes when there are several (a
+    process that cannot fork, or whose workers fail, compiles them here)."""
+    if len(texts) > 1:
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(len(texts), mp_context=context) as pool:
+                return list(pool.map(_compile, texts))
+        except (OSError, BrokenProcessPool):
+            pass
+    return [_compile(text, target) for text in texts]
