@@ -1,5 +1,6 @@
 """A large module compiled in parts, in parallel processes (split.py, jit.py)."""
 
+import multiprocessing
 import os
 import re
 from pathlib import Path
@@ -61,7 +62,9 @@ def test_outlined_bodies_stay_with_their_kernel(program_ir: str) -> None:
         for name in DEFINED.findall(part):
             kernel = re.sub(r"_par\d+$", "", name)
             if kernel != name:
-                assert f'@"{kernel}"(' in part.split(f'define internal i32 @"{name}"')[0]
+                assert (
+                    f'@"{kernel}"(' in part.split(f'define internal i32 @"{name}"')[0]
+                )
 
 
 def test_a_mutable_global_keeps_the_module_whole() -> None:
@@ -99,3 +102,21 @@ def test_split_compile_runs_like_the_whole(
     out = exe["main"](x, w, g)
     np.testing.assert_allclose(out, reference(x, w, g), rtol=1e-4, atol=1e-4)
     assert exe.engine.cache.misses >= 3  # the runtime, then the program's 2 parts
+
+
+def _compile_and_run(cache_dir: str) -> float:
+    jit.SPLIT_LINES = 0
+    os.sched_getaffinity = lambda pid: {0, 1}  # type: ignore[assignment]
+    exe = xunity.compile(PROGRAM, cache_dir=Path(cache_dir))
+    x = np.ones((2, 64), np.float32)
+    w = np.eye(64, dtype=np.float32)
+    return float(exe["main"](x, w, np.ones(64, np.float32)).sum())
+
+
+def test_a_daemonic_worker_compiles_in_process(tmp_path: Path) -> None:
+    """multiprocessing.Pool's workers are daemonic and may not start
+    processes: there the parts compile one after the other."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        total = pool.apply(_compile_and_run, (str(tmp_path),))
+    assert np.isfinite(total)

@@ -129,8 +129,9 @@ def _compile(llvm_ir: str, target: HostTarget | None = None) -> bytes:
 
 def _compile_all(texts: list[str], target: HostTarget) -> list[bytes]:
     """Objects of `texts`, in forked processes when there are several (a
-    process that cannot fork, or whose workers fail, compiles them here)."""
-    if len(texts) > 1:
+    process that cannot fork, or whose workers fail, compiles them here, and
+    so does a daemonic multiprocessing worker, which may not have children)."""
+    if len(texts) > 1 and not multiprocessing.current_process().daemon:
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(len(texts), mp_context=context) as pool:
