@@ -120,6 +120,13 @@ class _Index:
     def f32(self, value: float) -> SSAValue:
         return self.emit(arith.ConstantOp(FloatAttr(value, f32)))
 
+    def prefetch_hints(self, write: bool) -> list[SSAValue]:
+        """llvm.prefetch's (rw, locality 3: keep, 1: data cache) operands."""
+        return [self.i32(int(write)), self.i32(3), self.i32(1)]
+
+    def prefetch(self, address: SSAValue, hints: list[SSAValue]) -> None:
+        self.insert(llvm.CallIntrinsicOp("llvm.prefetch.p0", [address, *hints], []))
+
     def i32(self, value: int) -> SSAValue:
         return self.emit(arith.ConstantOp(IntegerAttr(value, i32)))
 
@@ -182,19 +189,11 @@ class ExpandGemmMicrokernel(RewritePattern):
         while one here overlaps the loop.  A row of the tile spans nr / 16 + 1
         cache lines at most (it need not start on a line)."""
         width = cpu.GemmMicrokernelOp.VECTOR_WIDTH
-        # llvm.prefetch(address, rw = 1: write, locality = 3: keep, 1: data cache)
-        write, keep, data = (
-            outer.emit(arith.ConstantOp(IntegerAttr(value, i32))) for value in (1, 3, 1)
-        )
+        hints = outer.prefetch_hints(write=True)
         for r in range(mr):
             row = outer.mul(op.ldc, r)
             for offset in [*range(0, nr, width), nr - 1]:
-                address = outer.element(op.c, outer.add(row, offset))
-                outer.insert(
-                    llvm.CallIntrinsicOp(
-                        "llvm.prefetch.p0", [address, write, keep, data], []
-                    )
-                )
+                outer.prefetch(outer.element(op.c, outer.add(row, offset)), hints)
 
     @staticmethod
     def _k_loop(
@@ -343,19 +342,11 @@ class ExpandQuantDotMicrokernel(RewritePattern):
         once, and the hardware prefetcher alone left it short of the read
         bandwidth."""
         rows = cpu.QuantDotMicrokernelOp.ROWS
-        # llvm.prefetch(address, rw = 0: read, locality = 3: keep, 1: data cache)
-        read, keep, data = (
-            outer.emit(arith.ConstantOp(IntegerAttr(value, i32))) for value in (0, 3, 1)
-        )
+        hints = outer.prefetch_hints(write=False)
         block_bytes = QUANT_HALF * rows
         ahead = inner.mul(inner.add(block, QUANT_PREFETCH_BLOCKS), block_bytes)
         for line in range(0, block_bytes, _CACHE_LINE):
-            address = inner.element(op.codes, inner.add(ahead, line), i8)
-            inner.insert(
-                llvm.CallIntrinsicOp(
-                    "llvm.prefetch.p0", [address, read, keep, data], []
-                )
-            )
+            inner.prefetch(inner.element(op.codes, inner.add(ahead, line), i8), hints)
 
     @staticmethod
     def _block_dots(
