@@ -22,6 +22,10 @@ by 1/254, which changes greedy continuations.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import MemRefType, f32, i32
 from xdsl.ir import SSAValue
 
@@ -41,19 +45,12 @@ def build_q4_gemv(
     extends)."""
     x_sums = block_sums(kb, x, weight)
     pairs, x_scales, x_offsets = quantize_activations(kb, x, weight, x_sums)
-    e = kb.emitter
     panels, blocks = kb.dim(weight.panels), kb.dim(weight.blocks)
-    task_count = e.minimum(e.index(tasks), panels)
-    per_task = e.floordiv(
-        e.add(panels, e.sub(task_count, kb.dim(1))), e.maximum(task_count, kb.dim(1))
-    )
     rows = x.shape[:-1]
-    with loop_over(kb, task_count, parallel=True) as t:
+    with panel_tasks(kb, panels, tasks) as (first, count):
         e = kb.emitter
         tile = e.emit(tir.AllocBufferOp(MemRefType(f32, [PANEL_ROWS])))
         tile_buffer = Buffer(tile, (SymExpr.of(PANEL_ROWS),), f32)
-        first = e.mul(t, per_task)
-        count = e.maximum(e.minimum(per_task, e.sub(panels, first)), kb.zero)
         with loop_over(kb, count) as q, kb.loops(rows) as row_vars:
             e = kb.emitter
             p = e.add(first, q)
@@ -94,6 +91,21 @@ def build_q4_gemv(
                 *row, vp, vc = ivs
                 n = [*row, e.add(e.mul(vp, e.index(PANEL_ROWS)), vc)]
                 e.store(e.load(tile_buffer, [vc]), out, n)
+
+
+@contextmanager
+def panel_tasks(
+    kb: KernelBuilder, panels: SSAValue, tasks: int
+) -> Iterator[tuple[SSAValue, SSAValue]]:
+    """A parallel loop over min(tasks, panels) tasks, each a contiguous run
+    of panels; yields the task's first panel and its panel count."""
+    e = kb.emitter
+    task_count = e.minimum(e.index(tasks), panels)
+    per_task = e.emit(arith.CeilDivUIOp(panels, e.maximum(task_count, kb.dim(1))))
+    with loop_over(kb, task_count, parallel=True) as t:
+        e = kb.emitter
+        first = e.mul(t, per_task)
+        yield first, e.maximum(e.minimum(per_task, e.sub(panels, first)), kb.zero)
 
 
 def _pointer(kb: KernelBuilder, buffer: Buffer, indices: list[SSAValue]) -> SSAValue:

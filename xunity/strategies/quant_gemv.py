@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 
-from xdsl.dialects import arith
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Operation
 
@@ -41,7 +40,7 @@ from xunity.legalize.kernel_builder import (
 from xunity.legalize.quantized import QuantWeight
 from xunity.strategies.base import KernelStrategy
 from xunity.strategies.matmul import static_rows
-from xunity.strategies.quant_dot import build_q4_gemv
+from xunity.strategies.quant_dot import build_q4_gemv, panel_tasks
 
 QUANT_GEMV_MAX_ROWS = 5
 """Up to this many rows (static, or a symbolic count at run time:
@@ -72,35 +71,32 @@ def build_quant_gemv(
         build_q4_gemv(kb, x, weight, out, QUANT_GEMV_TASKS)
         return
     reads = [x, *weight.buffers]
-    e = kb.emitter
     panels, blocks = kb.dim(weight.panels), kb.dim(weight.blocks)
-    tasks = e.minimum(e.index(QUANT_GEMV_TASKS), panels)
-    per_task = e.emit(arith.CeilDivUIOp(panels, e.maximum(tasks, kb.dim(1))))
     rows = x.shape[:-1]
-    with loop_over(kb, tasks, parallel=True) as t:
+    with (
+        panel_tasks(kb, panels, QUANT_GEMV_TASKS) as (first, count),
+        loop_over(kb, count) as q,
+        kb.loops(rows) as row_vars,
+    ):
         e = kb.emitter
-        first = e.mul(t, per_task)
-        count = e.maximum(e.minimum(per_task, e.sub(panels, first)), kb.zero)
-        with loop_over(kb, count) as q, kb.loops(rows) as row_vars:
-            e = kb.emitter
-            p = e.add(first, q)
-            row0 = e.mul(p, e.index(PANEL_ROWS))
-            width = e.minimum(e.index(PANEL_ROWS), e.sub(kb.dim(weight.rows), row0))
-            spatial = [(v, kb.dim(d)) for v, d in zip(row_vars, rows, strict=True)]
-            with loop_over(kb, blocks) as b, loop_over(kb, width) as c:
-                pairs = [*spatial, (p, panels), (c, width)]
-                with block_over(
-                    kb, "quant_gemv", pairs, reads, [out], reduce=[(b, blocks)]
-                ) as ivs:
-                    e = kb.emitter
-                    *row, vp, vc, vb = ivs
-                    at = [vp, vb, vc]
-                    dot = weight.block_dot(e, x, row, at)
-                    term = weight.scaled(e, weight.block_scales(e, at), dot, None)
-                    n = [*row, e.add(e.mul(vp, e.index(PANEL_ROWS)), vc)]
-                    first_block = e.compare("eq", vb, kb.zero)
-                    before = e.select(first_block, e.constant(0, f32), e.load(out, n))
-                    e.store(e.add(before, term), out, n)
+        p = e.add(first, q)
+        row0 = e.mul(p, e.index(PANEL_ROWS))
+        width = e.minimum(e.index(PANEL_ROWS), e.sub(kb.dim(weight.rows), row0))
+        spatial = [(v, kb.dim(d)) for v, d in zip(row_vars, rows, strict=True)]
+        with loop_over(kb, blocks) as b, loop_over(kb, width) as c:
+            pairs = [*spatial, (p, panels), (c, width)]
+            with block_over(
+                kb, "quant_gemv", pairs, reads, [out], reduce=[(b, blocks)]
+            ) as ivs:
+                e = kb.emitter
+                *row, vp, vc, vb = ivs
+                at = [vp, vb, vc]
+                dot = weight.block_dot(e, x, row, at)
+                term = weight.scaled(e, weight.block_scales(e, at), dot, None)
+                n = [*row, e.add(e.mul(vp, e.index(PANEL_ROWS)), vc)]
+                first_block = e.compare("eq", vb, kb.zero)
+                before = e.select(first_block, e.constant(0, f32), e.load(out, n))
+                e.store(e.add(before, term), out, n)
 
 
 def _applies(op: Operation, kb: KernelBuilder) -> bool:
